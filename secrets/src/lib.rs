@@ -1,0 +1,2 @@
+//! paved-secrets: secret values that cannot leak.
+#![forbid(unsafe_code)]
