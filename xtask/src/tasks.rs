@@ -1,0 +1,298 @@
+//! What each `cargo xtask` command does.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::cli::SMOKE_FUZZ_SECONDS;
+use crate::controls;
+use crate::runner::{self, Ctx, Failure, Stage};
+use crate::tools::{self, Nightly};
+
+/// The stages of `cargo xtask test`, in the order they run.
+///
+/// Cheap static checks come first so a formatting slip fails in seconds, not after the build.
+pub(crate) const TEST_STAGES: &[Stage] = &[
+    Stage {
+        name: "fmt",
+        run: fmt,
+    },
+    Stage {
+        name: "clippy",
+        run: clippy,
+    },
+    Stage {
+        name: "tests",
+        run: tests,
+    },
+    Stage {
+        name: "doctests",
+        run: doctests,
+    },
+    Stage {
+        name: "docs",
+        run: docs,
+    },
+    Stage {
+        name: "controls",
+        run: controls::check,
+    },
+    Stage {
+        name: "deny",
+        run: deny,
+    },
+    Stage {
+        name: "fuzz-smoke",
+        run: fuzz_smoke,
+    },
+];
+
+fn fmt(ctx: &Ctx) -> Result<(), Failure> {
+    runner::run(ctx.cargo(["fmt", "--all", "--check"]))?;
+    // The fuzz crate is its own workspace, so `--all` does not reach it.
+    runner::run(ctx.cargo(["fmt", "--check", "--manifest-path", "fuzz/Cargo.toml"]))
+}
+
+fn clippy(ctx: &Ctx) -> Result<(), Failure> {
+    runner::run(ctx.cargo([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn tests(ctx: &Ctx) -> Result<(), Failure> {
+    let nextest = runner::output(ctx.cargo(["nextest", "--version"])).is_some();
+    if nextest {
+        runner::run(ctx.cargo([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-features",
+            "--locked",
+            "--no-fail-fast",
+        ]))
+    } else {
+        println!("cargo-nextest not found; running the tests with `cargo test`");
+        runner::run(ctx.cargo([
+            "test",
+            "--workspace",
+            "--all-features",
+            "--locked",
+            "--lib",
+            "--bins",
+            "--tests",
+        ]))
+    }
+}
+
+fn doctests(ctx: &Ctx) -> Result<(), Failure> {
+    runner::run(ctx.cargo(["test", "--workspace", "--all-features", "--locked", "--doc"]))
+}
+
+fn docs(ctx: &Ctx) -> Result<(), Failure> {
+    runner::run(
+        ctx.cargo([
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--all-features",
+            "--locked",
+        ])
+        .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+}
+
+/// `cargo xtask deny`: advisories from the offline `RustSec` snapshot, licenses, bans, sources.
+pub(crate) fn deny(ctx: &Ctx) -> Result<(), Failure> {
+    tools::ensure(ctx, tools::CARGO_DENY)?;
+    let script = ctx.root.join("../shared/tools/advisory-db");
+    if !script.is_file() {
+        return Err(Failure::new(format!(
+            "the offline advisory snapshot tool is missing at {}: the advisories check cannot run \
+             without it (CI clones the project with shared/ beside it)",
+            script.display()
+        )));
+    }
+    // `db-path` in deny.toml points here.
+    runner::run(
+        Command::new("bash")
+            .arg(&script)
+            .arg("target/advisory-db")
+            .current_dir(&ctx.root),
+    )?;
+    runner::run(ctx.cargo(["deny", "--offline", "check"]))
+}
+
+/// Every fuzz target: one per `fuzz/fuzz_targets/*.rs`, sorted by name.
+pub(crate) fn fuzz_targets(fuzz_dir: &Path) -> Result<Vec<String>, Failure> {
+    let dir = fuzz_dir.join("fuzz_targets");
+    let entries = fs::read_dir(&dir)
+        .map_err(|e| Failure::new(format!("cannot list {}: {e}", dir.display())))?;
+    let mut targets = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Failure::new(format!("cannot list {}: {e}", dir.display())))?
+            .path();
+        if path.extension().is_some_and(|e| e == "rs")
+            && let Some(stem) = path.file_stem()
+        {
+            targets.push(stem.to_string_lossy().into_owned());
+        }
+    }
+    targets.sort();
+    Ok(targets)
+}
+
+fn fuzz_smoke(ctx: &Ctx) -> Result<(), Failure> {
+    let targets = fuzz_targets(&ctx.root.join("fuzz"))?;
+    if targets.is_empty() {
+        return Err(Failure::new(
+            "fuzz/fuzz_targets holds no targets: the smoke stage has nothing to run",
+        ));
+    }
+    fuzz(ctx, &targets, SMOKE_FUZZ_SECONDS)
+}
+
+/// `cargo xtask fuzz [TARGET] [--seconds N]`.
+pub(crate) fn fuzz_command(ctx: &Ctx, target: Option<&str>, seconds: u32) -> Result<(), Failure> {
+    let all = fuzz_targets(&ctx.root.join("fuzz"))?;
+    let targets = match target {
+        None => all,
+        Some(t) if all.iter().any(|a| a == t) => vec![t.to_owned()],
+        Some(t) => {
+            return Err(Failure::new(format!(
+                "no fuzz target `{t}`; the targets are: {}",
+                all.join(", ")
+            )));
+        }
+    };
+    fuzz(ctx, &targets, seconds)
+}
+
+fn fuzz(ctx: &Ctx, targets: &[String], seconds: u32) -> Result<(), Failure> {
+    tools::ensure(ctx, tools::CARGO_FUZZ)?;
+    let nightly = Nightly::detect();
+    if nightly == Nightly::Bootstrap {
+        println!("no nightly toolchain installed: fuzzing with stable and RUSTC_BOOTSTRAP=1");
+    }
+    let max_time = format!("-max_total_time={seconds}");
+    for target in targets {
+        // New inputs go to a scratch corpus under target/; the committed seeds stay untouched.
+        let scratch = ctx.root.join("target/fuzz-corpus").join(target);
+        fs::create_dir_all(&scratch)
+            .map_err(|e| Failure::new(format!("cannot create {}: {e}", scratch.display())))?;
+        let seeds: PathBuf = ["fuzz", "corpus", target].iter().collect();
+        let mut cmd = nightly.cargo(ctx);
+        cmd.args(["fuzz", "run", target.as_str()]).arg(&scratch);
+        if ctx.root.join(&seeds).is_dir() {
+            cmd.arg(&seeds);
+        }
+        cmd.args(["--", &max_time]);
+        runner::run(&mut cmd).map_err(|e| Failure::new(format!("fuzz target `{target}`: {e}")))?;
+    }
+    Ok(())
+}
+
+/// `cargo xtask bench [ARGS...]`.
+pub(crate) fn bench(ctx: &Ctx, args: &[String]) -> Result<(), Failure> {
+    let mut cmd = ctx.cargo(["bench", "--workspace", "--all-features", "--locked"]);
+    if !args.is_empty() {
+        cmd.arg("--").args(args);
+    }
+    runner::run(&mut cmd)
+}
+
+/// What `cargo xtask demo` starts; each must exist before the demo can run.
+const DEMO_PARTS: &[(&str, &str)] = &[
+    ("examples/api", "the resource-server example"),
+    ("examples/webapp", "the login web app example"),
+    ("tests/idp", "the local identity provider"),
+];
+
+/// `cargo xtask demo`.
+pub(crate) fn demo(ctx: &Ctx) -> Result<(), Failure> {
+    let missing: Vec<String> = DEMO_PARTS
+        .iter()
+        .filter(|(dir, _)| !ctx.root.join(dir).is_dir())
+        .map(|(dir, what)| format!("{dir} ({what})"))
+        .collect();
+    if missing.is_empty() {
+        Err(Failure::new(
+            "the examples exist but the demo launcher has not been written yet",
+        ))
+    } else {
+        Err(Failure::new(format!(
+            "the demo cannot run yet; missing: {}",
+            missing.join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_stages_run_cheap_checks_first_and_fuzz_last() {
+        let names: Vec<&str> = TEST_STAGES.iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "fmt",
+                "clippy",
+                "tests",
+                "doctests",
+                "docs",
+                "controls",
+                "deny",
+                "fuzz-smoke"
+            ]
+        );
+    }
+
+    #[test]
+    fn fuzz_targets_are_the_rs_files_sorted() {
+        let dir = std::env::temp_dir().join(format!("xtask-fuzz-{}", std::process::id()));
+        let targets = dir.join("fuzz_targets");
+        fs::create_dir_all(&targets).unwrap();
+        for f in ["b_target.rs", "a_target.rs", "notes.txt"] {
+            fs::write(targets.join(f), "").unwrap();
+        }
+        let found = fuzz_targets(&dir);
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found.unwrap(), ["a_target", "b_target"]);
+    }
+
+    #[test]
+    fn fuzz_targets_of_a_missing_folder_is_an_error() {
+        let err = fuzz_targets(Path::new("/nonexistent/fuzz")).unwrap_err();
+        assert!(err.0.contains("/nonexistent/fuzz/fuzz_targets"), "{err}");
+    }
+
+    #[test]
+    fn the_workspace_has_fuzz_targets() {
+        let ctx = Ctx::from_env();
+        let found = fuzz_targets(&ctx.root.join("fuzz")).unwrap();
+        assert!(
+            !found.is_empty(),
+            "the fuzz smoke stage would have nothing to run"
+        );
+    }
+
+    #[test]
+    fn demo_fails_and_names_what_is_missing() {
+        let ctx = Ctx {
+            root: PathBuf::from("/nonexistent"),
+            cargo: PathBuf::from("cargo"),
+        };
+        let err = demo(&ctx).unwrap_err();
+        assert!(err.0.contains("examples/api"), "{err}");
+        assert!(err.0.contains("examples/webapp"), "{err}");
+    }
+}
