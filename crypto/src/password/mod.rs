@@ -1,0 +1,39 @@
+//! Password storage: Argon2id with ceilings, upgrade detection, NIST rules and a bounded pool.
+//!
+//! On signup, check the policy and hash; on login, verify and upgrade when asked:
+//!
+//! ```
+//! use paved_crypto::{PasswordHasher, PolicyContext, VerifyError, check_policy};
+//! use paved_secrets::SecretString;
+//!
+//! let hasher = PasswordHasher::default();
+//!
+//! // Signup.
+//! let password = SecretString::from("tulip rocket violin ember");
+//! assert!(check_policy(&password, &PolicyContext::default()).is_empty());
+//! let stored: String = hasher.hash(&password)?.into_string();
+//!
+//! // Login.
+//! match hasher.verify(&SecretString::from("tulip rocket violin ember"), &stored) {
+//!     Ok(v) if v.needs_rehash => { /* store hasher.hash(&password)? */ }
+//!     Ok(_) => { /* logged in */ }
+//!     Err(VerifyError::WrongPassword) => { /* 401 */ }
+//!     Err(_) => { /* stored hash unusable: log it, answer as for a wrong password */ }
+//! }
+//! # Ok::<(), paved_crypto::Error>(())
+//! ```
+
+mod hasher;
+#[cfg(feature = "legacy")]
+mod legacy;
+mod nist;
+mod policy;
+mod pool;
+
+pub use hasher::{MAX_PASSWORD_BYTES, PasswordHash, PasswordHasher, Verified};
+pub use nist::{
+    Blocklist, COMMON_PASSWORDS, CommonPasswords, MIN_CHARS_SINGLE_FACTOR, MIN_CHARS_WITH_MFA,
+    PolicyContext, PolicyViolation, check_policy,
+};
+pub use policy::{Ceilings, OWASP_MINIMUMS, PasswordPolicy};
+pub use pool::{DEFAULT_QUEUE, DEFAULT_RETRY_AFTER, HashingPool};
