@@ -189,18 +189,9 @@ impl PasswordHasher {
         let mut salt = [0u8; PasswordPolicy::SALT_LEN];
         fill_random(&mut salt)?;
 
-        let mut builder = ParamsBuilder::new();
-        builder
-            .m_cost(self.policy.m_cost)
-            .t_cost(self.policy.t_cost)
-            .p_cost(self.policy.p_cost)
-            .output_len(PasswordPolicy::OUTPUT_LEN);
         let pepper = self.peppers.first();
-        if let Some(p) = pepper {
-            builder.keyid(p.id);
-        }
-        let params = builder
-            .build()
+        let params = self
+            .current_params()
             .map_err(|_| Error::Internal("policy parameters rejected by argon2"))?;
         let argon2 = argon2_context(Algorithm::Argon2id, Version::V0x13, params.clone(), pepper)?;
         let mut out = Zeroizing::new([0u8; PasswordPolicy::OUTPUT_LEN]);
@@ -327,14 +318,8 @@ impl PasswordHasher {
         let normalized = normalize(raw).ok_or(VerifyError::PasswordTooLong {
             max: MAX_PASSWORD_BYTES,
         })?;
-        let mut builder = ParamsBuilder::new();
-        builder
-            .m_cost(self.policy.m_cost)
-            .t_cost(self.policy.t_cost)
-            .p_cost(self.policy.p_cost)
-            .output_len(PasswordPolicy::OUTPUT_LEN);
-        let params = builder
-            .build()
+        let params = self
+            .current_params()
             .map_err(|_| VerifyError::Internal("policy parameters rejected by argon2"))?;
         let argon2 = argon2_context(
             Algorithm::Argon2id,
@@ -349,6 +334,20 @@ impl PasswordHasher {
         let _ = run_argon2(&argon2, normalized.as_bytes(), &salt, out.as_mut(), scratch);
         let _ = crate::ct_eq(out.as_ref(), &[0u8; PasswordPolicy::OUTPUT_LEN]);
         Err(VerifyError::WrongPassword)
+    }
+
+    /// The Argon2 parameters of a new hash: the policy, and the primary pepper's key id.
+    fn current_params(&self) -> Result<Params, argon2::Error> {
+        let mut builder = ParamsBuilder::new();
+        builder
+            .m_cost(self.policy.m_cost)
+            .t_cost(self.policy.t_cost)
+            .p_cost(self.policy.p_cost)
+            .output_len(PasswordPolicy::OUTPUT_LEN);
+        if let Some(p) = self.peppers.first() {
+            builder.keyid(p.id);
+        }
+        builder.build()
     }
 
     fn needs_rehash(&self, stored: &StoredArgon2<'_>) -> bool {
