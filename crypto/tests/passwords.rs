@@ -542,3 +542,27 @@ fn malformed_stored_hashes_are_typed_errors() {
         Err(VerifyError::UnsupportedAlgorithm)
     );
 }
+
+#[cfg(feature = "axum")]
+#[test]
+fn pw_10_overloaded_is_503_with_retry_after() {
+    use axum::response::IntoResponse as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let pool = paved_crypto::HashingPool::with_limits(cheap(), 1, 0)
+        .retry_after(std::time::Duration::from_secs(7));
+    let err = runtime.block_on(async {
+        // One job fills the only slot; the queue is 0, so the next is refused at once.
+        let first = pool.hash(pw("tulip rocket violin ember"));
+        let second = pool.hash(pw("tulip rocket violin ember"));
+        let (_, second) = tokio::join!(first, second);
+        second.unwrap_err()
+    });
+    let Error::Overloaded(busy) = err else {
+        panic!("{err:?}")
+    };
+    let response = busy.into_response();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "7");
+}

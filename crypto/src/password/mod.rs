@@ -23,6 +23,42 @@
 //! # Ok::<(), paved_crypto::Error>(())
 //! ```
 
+//! In a server, hash and verify through a [`HashingPool`], so a login storm is answered with
+//! 503 + `Retry-After` instead of exhausting memory (with the `axum` feature, [`Overloaded`]
+//! is a response):
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")] mod example {
+//! use axum::extract::{Form, State};
+//! use axum::http::StatusCode;
+//! use axum::response::{IntoResponse, Response};
+//! use paved_crypto::{HashingPool, VerifyError};
+//! use paved_secrets::SecretString;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Login { user: String, password: String }
+//!
+//! async fn login(State(pool): State<HashingPool>, Form(form): Form<Login>) -> Response {
+//!     let password = SecretString::from(form.password);
+//!     let result = match find_hash(&form.user) {
+//!         Some(stored) => pool.verify(password, stored).await,
+//!         None => pool.dummy_verify(password).await, // same work: no user enumeration
+//!     };
+//!     match result {
+//!         Ok(verified) => {
+//!             if verified.needs_rehash { /* pool.hash(..) and store it */ }
+//!             StatusCode::NO_CONTENT.into_response()
+//!         }
+//!         Err(VerifyError::Overloaded(busy)) => busy.into_response(), // 503 + Retry-After
+//!         Err(_) => StatusCode::UNAUTHORIZED.into_response(),
+//!     }
+//! }
+//! # fn find_hash(_: &str) -> Option<String> { None }
+//! # }
+//! ```
+//!
+//! [`Overloaded`]: crate::Overloaded
+
 mod hasher;
 #[cfg(feature = "legacy")]
 mod legacy;
