@@ -15,9 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let host = fields.next();
     let origin = fields.next();
     let site = fields.next();
-    let Some(passed) =
-        paved_headers::fuzzing::origin_check(method, uri, host, origin, site)
-    else {
+    let Some(passed) = paved_headers::fuzzing::origin_check(method, uri, host, origin, site) else {
         return; // not a valid request (bad method, URI or header bytes)
     };
     let safe = matches!(method, b"GET" | b"HEAD" | b"OPTIONS");
