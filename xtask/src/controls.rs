@@ -10,31 +10,28 @@ use crate::runner::{Ctx, Failure};
 /// Folders never scanned for test functions (build output, third-party code).
 const SKIP_DIRS: &[&str] = &["target", "node_modules", ".git"];
 
-/// Whether `s` is a cited test name: a checklist row prefix (`se_01_`, `jw_12_`) then a name.
-fn is_test_citation(s: &str) -> bool {
-    let b = s.as_bytes();
-    let prefix_len = b.iter().take_while(|c| c.is_ascii_lowercase()).count();
-    if !(2..=3).contains(&prefix_len) {
-        return false;
-    }
-    let rest = &b[prefix_len..];
-    rest.len() > 4
-        && rest[0] == b'_'
-        && rest[1].is_ascii_digit()
-        && rest[2].is_ascii_digit()
-        && rest[3] == b'_'
-        && rest[4..]
-            .iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+/// Where the controls tables start; every table row after it names tests in its last cell.
+const CONTROLS_HEADING: &str = "## Controls and the tests that prove them";
+
+/// Whether `s` looks like a Rust function name (snake case with at least one underscore).
+fn is_fn_name(s: &str) -> bool {
+    s.contains('_')
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
-/// Every backticked test citation in `markdown`.
+/// Every backticked function name in the last cell of the controls tables' rows.
 pub(crate) fn cited_tests(markdown: &str) -> BTreeSet<String> {
-    markdown
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .filter(|s| is_test_citation(s))
+    let Some(start) = markdown.find(CONTROLS_HEADING) else {
+        return BTreeSet::new();
+    };
+    markdown[start..]
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
+        .filter_map(|row| row.trim_end().trim_end_matches('|').rsplit('|').next())
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+        .filter(|s| is_fn_name(s))
         .map(str::to_owned)
         .collect()
 }
@@ -89,6 +86,8 @@ pub(crate) fn check(ctx: &Ctx) -> Result<(), Failure> {
     let cited = cited_tests(&markdown);
     let mut declared = BTreeSet::new();
     collect_functions(&ctx.root, &mut declared)?;
+    // A fuzz target is cited by its name too (`fuzz/fuzz_targets/<name>.rs`).
+    declared.extend(crate::tasks::fuzz_targets(&ctx.root.join("fuzz"))?);
     let missing: Vec<&str> = cited
         .iter()
         .filter(|t| !declared.contains(*t))
@@ -110,10 +109,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn citations_are_row_prefixed_snake_case_names() {
-        let md = "| SE-01 | `se_01_debug_is_redacted`, `jw_12_kid_injection` | `SecretString` `cargo xtask test` `pw_1_short` `x_01_a` `hd_03_Mixed`";
+    fn citations_are_function_names_in_the_last_cell_of_controls_rows() {
+        let md = "intro `not_cited_here`\n## Controls and the tests that prove them\n\
+                  | row | control | tests |\n|---|---|---|\n\
+                  | SE-01 | `SecretString` has `no_display` | `se_01_debug_is_redacted`, `Mixed_Case`, `cargo xtask test`, fuzz `headers_origin_check` |\n\
+                  prose `also_not_cited`\n";
         let got: Vec<String> = cited_tests(md).into_iter().collect();
-        assert_eq!(got, ["jw_12_kid_injection", "se_01_debug_is_redacted"]);
+        assert_eq!(got, ["headers_origin_check", "se_01_debug_is_redacted"]);
     }
 
     #[test]
