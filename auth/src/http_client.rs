@@ -1,0 +1,382 @@
+//! The hardened back-channel HTTP client: what paved-auth uses to talk to an identity provider
+//! (JWKS documents now; discovery and token requests in the OAuth module).
+//!
+//! - **https only.** `http://` is refused, except in the explicit [`HttpClient::dev_loopback`]
+//!   mode, which in turn refuses every host that is not loopback (`127.0.0.0/8`, `::1`,
+//!   `localhost`).
+//! - **No redirects.** A 3xx answer is an error ([`FetchError::Redirect`]); its `Location` is
+//!   never followed, so a compromised or misconfigured endpoint cannot point the client at
+//!   another host.
+//! - **Timeouts.** Connecting and the whole exchange, body included, are bounded
+//!   ([`DEFAULT_TIMEOUT`]: 5 s, the `jose` default), so a server that dribbles bytes cannot hold
+//!   a request forever.
+//! - **Body cap.** A `Content-Length` over the cap is refused before reading; a body without
+//!   one is read chunk by chunk and refused as soon as it passes the cap ([`DEFAULT_MAX_BODY`]:
+//!   512 KiB).
+//! - **TLS** is rustls on ring with the Mozilla root store (`webpki-roots`): no OpenSSL, no
+//!   system trust-store surprises.
+//!
+//! Proxies from the environment (`HTTPS_PROXY`, `NO_PROXY`) are honoured by the strict client
+//! and ignored by the loopback dev client.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::jwt::ConfigError;
+
+/// The default bound on one exchange, connect to last body byte (the `jose` library's JWKS
+/// fetch timeout).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest timeout [`HttpClient::with_timeout`] accepts.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+/// The smallest timeout [`HttpClient::with_timeout`] accepts.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(50);
+/// The default response body cap: 512 KiB (a JWKS of 100 RSA-4096 keys is about 80 KiB).
+pub const DEFAULT_MAX_BODY: usize = 512 * 1024;
+/// The largest body cap [`HttpClient::with_max_body`] accepts: 8 MiB.
+pub const MAX_BODY_CEILING: usize = 8 * 1024 * 1024;
+
+/// Why a back-channel request failed. The detail (the transport error) goes to `tracing` at
+/// `debug`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The URL does not parse, has credentials in it, or has no host.
+    InvalidUrl,
+    /// The URL is not `https` (and the client is not the loopback dev client).
+    NotHttps,
+    /// The loopback dev client was asked for a host that is not loopback.
+    NotLoopback,
+    /// The server answered with a redirect, which is never followed.
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+    },
+    /// The server answered with another status than 200.
+    Status {
+        /// The status.
+        status: u16,
+    },
+    /// The response body is larger than the cap.
+    BodyTooLarge {
+        /// The cap in bytes.
+        max: usize,
+    },
+    /// The exchange took longer than the timeout.
+    Timeout,
+    /// The connection or the TLS handshake failed.
+    Connect,
+    /// Another transport failure (reset, malformed response, …).
+    Transport,
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidUrl => f.write_str("the URL is invalid (no host, or credentials in it)"),
+            Self::NotHttps => f.write_str("the URL is not https"),
+            Self::NotLoopback => {
+                f.write_str("the loopback dev client only talks to loopback hosts")
+            }
+            Self::Redirect { status } => {
+                write!(
+                    f,
+                    "the server redirected ({status}); redirects are not followed"
+                )
+            }
+            Self::Status { status } => write!(f, "the server answered {status}"),
+            Self::BodyTooLarge { max } => {
+                write!(f, "the response body is larger than {max} bytes")
+            }
+            Self::Timeout => f.write_str("the request timed out"),
+            Self::Connect => f.write_str("the connection or TLS handshake failed"),
+            Self::Transport => f.write_str("the request failed in transport"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    HttpsOnly,
+    DevLoopback,
+}
+
+/// The hardened HTTP client (see the [module documentation](self)). Cheap to clone: clones
+/// share one connection pool.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    mode: Mode,
+    timeout: Duration,
+    max_body: usize,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("mode", &self.mode)
+            .field("timeout", &self.timeout)
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// The production client: https only, no redirects, [`DEFAULT_TIMEOUT`],
+    /// [`DEFAULT_MAX_BODY`].
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::HttpClient`] if the TLS stack cannot be initialised.
+    pub fn new() -> Result<Self, ConfigError> {
+        Self::build(Mode::HttpsOnly)
+    }
+
+    /// The development client: plain `http` is allowed, but **only** to loopback hosts
+    /// (`127.0.0.0/8`, `::1`, `localhost`); every other host is refused, https or not. For a
+    /// local identity provider in development and tests.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::HttpClient`] if the TLS stack cannot be initialised.
+    pub fn dev_loopback() -> Result<Self, ConfigError> {
+        Self::build(Mode::DevLoopback)
+    }
+
+    fn build(mode: Mode) -> Result<Self, ConfigError> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .connect_timeout(DEFAULT_TIMEOUT)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("paved-auth/", env!("CARGO_PKG_VERSION")));
+        builder = match mode {
+            Mode::HttpsOnly => builder.https_only(true),
+            Mode::DevLoopback => builder.no_proxy(),
+        };
+        let client = builder.build().map_err(|e| {
+            tracing::error!(error = %e, "paved-auth: the HTTP client could not be built");
+            ConfigError::HttpClient
+        })?;
+        Ok(Self {
+            client,
+            mode,
+            timeout: DEFAULT_TIMEOUT,
+            max_body: DEFAULT_MAX_BODY,
+        })
+    }
+
+    /// Bounds each exchange, connect to last body byte, by `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::OutOfRange`] unless [`MIN_TIMEOUT`] ≤ `timeout` ≤ [`MAX_TIMEOUT`].
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, ConfigError> {
+        if !(MIN_TIMEOUT..=MAX_TIMEOUT).contains(&timeout) {
+            return Err(ConfigError::OutOfRange("timeout"));
+        }
+        self.timeout = timeout;
+        Ok(self)
+    }
+
+    /// Caps response bodies at `max` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::OutOfRange`] unless 1 ≤ `max` ≤ [`MAX_BODY_CEILING`].
+    pub fn with_max_body(mut self, max: usize) -> Result<Self, ConfigError> {
+        if !(1..=MAX_BODY_CEILING).contains(&max) {
+            return Err(ConfigError::OutOfRange("max_body"));
+        }
+        self.max_body = max;
+        Ok(self)
+    }
+
+    /// The per-exchange timeout.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The body cap in bytes.
+    #[must_use]
+    pub fn max_body(&self) -> usize {
+        self.max_body
+    }
+
+    /// Whether this is the loopback dev client.
+    #[must_use]
+    pub fn is_dev_loopback(&self) -> bool {
+        self.mode == Mode::DevLoopback
+    }
+
+    /// Parses `url` and checks it against the client's policy (https, or loopback in dev).
+    ///
+    /// # Errors
+    ///
+    /// [`FetchError::InvalidUrl`], [`FetchError::NotHttps`] or [`FetchError::NotLoopback`].
+    pub fn check_url(&self, url: &str) -> Result<reqwest::Url, FetchError> {
+        let url = reqwest::Url::parse(url).map_err(|_| FetchError::InvalidUrl)?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::InvalidUrl);
+        }
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            return Err(FetchError::InvalidUrl);
+        };
+        // IPv6 hosts come bracketed (`[::1]`); IPv4 hosts are normalised by the URL parser.
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = bare.parse::<IpAddr>().map_or_else(
+            |_| host.eq_ignore_ascii_case("localhost"),
+            |ip| ip.is_loopback(),
+        );
+        let allowed = match self.mode {
+            Mode::HttpsOnly => url.scheme() == "https",
+            Mode::DevLoopback if !loopback => return Err(FetchError::NotLoopback),
+            Mode::DevLoopback => matches!(url.scheme(), "https" | "http"),
+        };
+        if allowed {
+            Ok(url)
+        } else {
+            Err(FetchError::NotHttps)
+        }
+    }
+
+    /// `GET url` with `Accept: accept`; the body of a 200 answer, within the cap and the
+    /// timeout.
+    ///
+    /// # Errors
+    ///
+    /// Every [`FetchError`]: the URL policy, a redirect or non-200 status, the body cap, the
+    /// timeout and transport failures.
+    pub async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
+        let url = self.check_url(url)?;
+        let exchange = async {
+            let response = self
+                .client
+                .get(url)
+                .header(http::header::ACCEPT, accept)
+                .timeout(self.timeout)
+                .send()
+                .await
+                .map_err(|e| map_reqwest_error(&e))?;
+            read_capped(response, self.max_body).await
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(FetchError::Timeout),
+        }
+    }
+}
+
+async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, FetchError> {
+    let status = response.status();
+    if status.is_redirection() {
+        return Err(FetchError::Redirect {
+            status: status.as_u16(),
+        });
+    }
+    if status != reqwest::StatusCode::OK {
+        return Err(FetchError::Status {
+            status: status.as_u16(),
+        });
+    }
+    let declared = response.content_length();
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(FetchError::BodyTooLarge { max });
+    }
+    let mut body = Vec::with_capacity(
+        declared.map_or(8 * 1024, |len| usize::try_from(len).unwrap_or(max).min(max)),
+    );
+    while let Some(chunk) = response.chunk().await.map_err(|e| map_reqwest_error(&e))? {
+        if body.len() + chunk.len() > max {
+            return Err(FetchError::BodyTooLarge { max });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn map_reqwest_error(e: &reqwest::Error) -> FetchError {
+    tracing::debug!(error = %e, "paved-auth: back-channel request failed");
+    if e.is_timeout() {
+        FetchError::Timeout
+    } else if e.is_connect() {
+        FetchError::Connect
+    } else if e.is_redirect() {
+        FetchError::Redirect { status: 300 }
+    } else {
+        FetchError::Transport
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_client_accepts_only_https() {
+        let client = HttpClient::new().unwrap();
+        assert!(client.check_url("https://idp.example/jwks").is_ok());
+        assert_eq!(
+            client.check_url("http://idp.example/jwks"),
+            Err(FetchError::NotHttps)
+        );
+        assert_eq!(
+            client.check_url("http://127.0.0.1:8080/jwks"),
+            Err(FetchError::NotHttps)
+        );
+        assert_eq!(
+            client.check_url("https://user:pw@idp.example/"),
+            Err(FetchError::InvalidUrl)
+        );
+        assert_eq!(client.check_url("not a url"), Err(FetchError::InvalidUrl));
+        assert_eq!(
+            client.check_url("ftp://idp.example/"),
+            Err(FetchError::NotHttps)
+        );
+        assert!(client.check_url("file:///etc/passwd").is_err());
+    }
+
+    #[test]
+    fn dev_client_accepts_only_loopback() {
+        let client = HttpClient::dev_loopback().unwrap();
+        for ok in [
+            "http://127.0.0.1:1/x",
+            "http://127.9.9.9/x",
+            "http://[::1]:8080/x",
+            "http://localhost/x",
+            "https://LOCALHOST/x",
+        ] {
+            assert!(client.check_url(ok).is_ok(), "{ok}");
+        }
+        for host in [
+            "http://10.0.0.1/x",
+            "https://idp.example/x",
+            "http://0.0.0.0/x",
+        ] {
+            assert_eq!(
+                client.check_url(host),
+                Err(FetchError::NotLoopback),
+                "{host}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        let client = HttpClient::new().unwrap();
+        assert!(client.clone().with_timeout(Duration::ZERO).is_err());
+        assert!(
+            client
+                .clone()
+                .with_timeout(Duration::from_secs(3600))
+                .is_err()
+        );
+        assert!(client.clone().with_max_body(0).is_err());
+        assert!(client.with_max_body(MAX_BODY_CEILING + 1).is_err());
+    }
+}
