@@ -29,6 +29,31 @@ use crate::secret::{Secret, SecretBytes, SecretString};
 use crate::source::{MAX_LEN_CEILING, SecretSource};
 
 macro_rules! reject_non_matching {
+    () => {
+        reject_non_matching! {
+            visit_bool(bool) => "boolean",
+            visit_i64(i64) => "integer",
+            visit_i128(i128) => "integer",
+            visit_u64(u64) => "integer",
+            visit_u128(u128) => "integer",
+            visit_f64(f64) => "floating point number",
+            visit_char(char) => "character",
+            visit_unit() => "null",
+            visit_none() => "null",
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, _: D) -> Result<Self::Value, D::Error> {
+            Err(de::Error::invalid_type(Unexpected::Other("option"), &self))
+        }
+
+        fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(de::Error::invalid_type(Unexpected::Other("map"), &self))
+        }
+
+        fn visit_enum<A: de::EnumAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(de::Error::invalid_type(Unexpected::Other("enum"), &self))
+        }
+    };
     ($($method:ident($($arg:ty)?) => $what:literal,)*) => {
         $(
             fn $method<E: de::Error>(self, $(_: $arg)?) -> Result<Self::Value, E> {
@@ -81,33 +106,11 @@ impl<'de> Visitor<'de> for SecretStringVisitor {
         ))
     }
 
-    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(de::Error::invalid_type(Unexpected::Other("map"), &self))
-    }
-
-    fn visit_enum<A: de::EnumAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(de::Error::invalid_type(Unexpected::Other("enum"), &self))
-    }
-
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_string(self)
     }
 
-    reject_non_matching! {
-        visit_bool(bool) => "boolean",
-        visit_i64(i64) => "integer",
-        visit_i128(i128) => "integer",
-        visit_u64(u64) => "integer",
-        visit_u128(u128) => "integer",
-        visit_f64(f64) => "floating point number",
-        visit_char(char) => "character",
-        visit_unit() => "null",
-        visit_none() => "null",
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, _: D) -> Result<Self::Value, D::Error> {
-        Err(de::Error::invalid_type(Unexpected::Other("option"), &self))
-    }
+    reject_non_matching!();
 }
 
 impl<'de> Deserialize<'de> for SecretString {
@@ -170,33 +173,11 @@ impl<'de> Visitor<'de> for SecretBytesVisitor {
         Ok(SecretBytes::from(buf.as_slice()))
     }
 
-    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(de::Error::invalid_type(Unexpected::Other("map"), &self))
-    }
-
-    fn visit_enum<A: de::EnumAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(de::Error::invalid_type(Unexpected::Other("enum"), &self))
-    }
-
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_byte_buf(self)
     }
 
-    reject_non_matching! {
-        visit_bool(bool) => "boolean",
-        visit_i64(i64) => "integer",
-        visit_i128(i128) => "integer",
-        visit_u64(u64) => "integer",
-        visit_u128(u128) => "integer",
-        visit_f64(f64) => "floating point number",
-        visit_char(char) => "character",
-        visit_unit() => "null",
-        visit_none() => "null",
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, _: D) -> Result<Self::Value, D::Error> {
-        Err(de::Error::invalid_type(Unexpected::Other("option"), &self))
-    }
+    reject_non_matching!();
 }
 
 impl<'de> Deserialize<'de> for SecretBytes {
