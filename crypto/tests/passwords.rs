@@ -295,13 +295,23 @@ fn pw_05_pepper_is_required_and_rotates_by_key_id() {
         v.needs_rehash,
         "a hash under a non-primary pepper must be upgraded"
     );
-    // Unpeppered hashes verify under a peppered hasher and are flagged for upgrade.
+    // With a pepper, an unpeppered hash was not made by this service: whoever can write the
+    // user table could plant one. Refused unless the migration switch is on.
     let plain = cheap().hash(&pw("tulip rocket violin ember")).unwrap();
+    assert_eq!(
+        peppered.verify(&pw("tulip rocket violin ember"), plain.as_str()),
+        Err(VerifyError::UnknownPepperKey)
+    );
+    let migrating = cheap()
+        .with_pepper(&ring)
+        .unwrap()
+        .dangerous_accept_unpeppered_hashes();
+    let v = migrating
+        .verify(&pw("tulip rocket violin ember"), plain.as_str())
+        .unwrap();
     assert!(
-        peppered
-            .verify(&pw("tulip rocket violin ember"), plain.as_str())
-            .unwrap()
-            .needs_rehash
+        v.needs_rehash,
+        "unpeppered hashes are upgraded during migration"
     );
 }
 
@@ -565,4 +575,48 @@ fn pw_10_overloaded_is_503_with_retry_after() {
     let response = busy.into_response();
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "7");
+}
+
+#[cfg(feature = "legacy")]
+#[test]
+fn pw_05_pepper_refuses_legacy_hashes_unless_migrating() {
+    let stored = bcrypt::hash("hunter2hunter2", 4).unwrap();
+    let peppered = cheap().with_pepper(&ring_with(&["p1"])).unwrap();
+    assert_eq!(
+        peppered.verify(&pw("hunter2hunter2"), &stored),
+        Err(VerifyError::UnknownPepperKey)
+    );
+    let migrating = cheap()
+        .with_pepper(&ring_with(&["p1"]))
+        .unwrap()
+        .dangerous_accept_unpeppered_hashes();
+    assert!(
+        migrating
+            .verify(&pw("hunter2hunter2"), &stored)
+            .unwrap()
+            .needs_rehash
+    );
+}
+
+#[test]
+fn pw_10_pool_refuses_stored_hashes_above_its_memory_budget() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let policy = PasswordPolicy::new(7_168, 5, 1).unwrap();
+    // A legal hash (under the ceilings) that asks for 4× the policy's memory: a planted row.
+    let bigger = PasswordHasher::new(PasswordPolicy::new(4 * 7_168, 5, 1).unwrap())
+        .hash(&pw("tulip rocket violin ember"))
+        .unwrap()
+        .into_string();
+    let pool = paved_crypto::HashingPool::with_limits(PasswordHasher::new(policy), 1, 1);
+    let refused = runtime.block_on(pool.verify(pw("tulip rocket violin ember"), bigger.clone()));
+    assert_eq!(
+        refused,
+        Err(VerifyError::HashParamsOutOfBounds { name: "m" })
+    );
+    // A table mid-migration opts in explicitly.
+    let migrating = pool.max_stored_m_cost(4 * 7_168);
+    let ok = runtime.block_on(migrating.verify(pw("tulip rocket violin ember"), bigger));
+    assert!(ok.unwrap().needs_rehash);
 }

@@ -93,6 +93,8 @@ pub struct PasswordHasher {
     policy: PasswordPolicy,
     /// Index 0 is the primary (used for new hashes); the rest verify during rotation.
     peppers: Vec<PepperKey>,
+    /// With a pepper: whether hashes made without one (older rows, legacy formats) still verify.
+    accept_unpeppered: bool,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -105,6 +107,7 @@ impl fmt::Debug for PasswordHasher {
         f.debug_struct("PasswordHasher")
             .field("policy", &self.policy)
             .field("pepper_key_ids", &ids)
+            .field("accept_unpeppered", &self.accept_unpeppered)
             .finish()
     }
 }
@@ -132,6 +135,7 @@ impl PasswordHasher {
         Self {
             policy,
             peppers: Vec::new(),
+            accept_unpeppered: false,
         }
     }
 
@@ -160,6 +164,18 @@ impl PasswordHasher {
         }
         self.peppers = peppers;
         Ok(self)
+    }
+
+    /// Migration only: with a pepper configured, still verify hashes made without one (and
+    /// legacy formats), reporting `needs_rehash` so they are upgraded on the next login.
+    ///
+    /// Off by default because it weakens the pepper: whoever can write the user table can then
+    /// plant an unpeppered hash of a password they chose. Turn it off again once the table is
+    /// migrated.
+    #[must_use]
+    pub fn dangerous_accept_unpeppered_hashes(mut self) -> Self {
+        self.accept_unpeppered = true;
+        self
     }
 
     /// The policy new hashes are made with.
@@ -221,13 +237,15 @@ impl PasswordHasher {
     /// [`VerifyError::UnknownPepperKey`] for a stored hash that cannot be verified;
     /// [`VerifyError::PasswordTooLong`] above [`MAX_PASSWORD_BYTES`].
     pub fn verify(&self, password: &SecretString, stored: &str) -> Result<Verified, VerifyError> {
-        self.verify_in(password, stored, None)
+        self.verify_in(password, stored, Ceilings::MAX_M_COST, None)
     }
 
+    /// `max_m_cost` lets the pool hold stored hashes to its own memory budget.
     pub(crate) fn verify_in(
         &self,
         password: &SecretString,
         stored: &str,
+        max_m_cost: u32,
         scratch: Option<&mut Scratch>,
     ) -> Result<Verified, VerifyError> {
         let started = Instant::now();
@@ -240,14 +258,25 @@ impl PasswordHasher {
         if stored.len() > Ceilings::MAX_HASH_STRING_LEN {
             return Err(VerifyError::HashParamsOutOfBounds { name: "length" });
         }
+        let unpeppered_ok = self.peppers.is_empty() || self.accept_unpeppered;
         #[cfg(feature = "legacy")]
         if let Some(result) = super::legacy::verify(raw, stored) {
-            return result;
+            return if unpeppered_ok {
+                result
+            } else {
+                Err(VerifyError::UnknownPepperKey)
+            };
         }
         let parsed = phc::PasswordHash::new(stored).map_err(|_| VerifyError::MalformedHash)?;
         let stored_hash = checked_argon2(&parsed)?;
+        if stored_hash.params.m_cost() > max_m_cost {
+            return Err(VerifyError::HashParamsOutOfBounds { name: "m" });
+        }
 
         let pepper = match stored_hash.keyid {
+            // A pepper is configured: a hash without one was not made by this service
+            // (or predates the pepper and needs the explicit migration switch).
+            None if !unpeppered_ok => return Err(VerifyError::UnknownPepperKey),
             None => None,
             Some(id) => Some(
                 self.peppers

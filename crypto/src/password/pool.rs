@@ -26,7 +26,9 @@ pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 /// `19 MiB × concurrent logins` until the process is killed. The pool owns `max_in_flight`
 /// dedicated threads and a queue of `queue` jobs; a call beyond that fails at once with
 /// [`Overloaded`] (answer 503 with `Retry-After`). Peak memory is therefore about
-/// `max_in_flight × m_cost` however many logins arrive. Dedicated threads (rather than the
+/// `max_in_flight × m_cost` however many logins arrive: the pool also refuses stored hashes
+/// whose `m` is above the policy's (see [`max_stored_m_cost`](Self::max_stored_m_cost)), so a
+/// planted hash cannot raise it. Dedicated threads (rather than the
 /// runtime's shared blocking pool, which grows to hundreds of threads) each keep one Argon2
 /// working buffer and reuse it, so the allocator never accumulates freed 19 MiB buffers; the
 /// buffer is wiped after every hash (the direct [`PasswordHasher`] methods leave Argon2's memory
@@ -62,6 +64,8 @@ struct Shared {
     max_in_flight: usize,
     queue_len: usize,
     retry_after: Duration,
+    /// Largest Argon2 memory cost a stored hash may ask of a pool thread, KiB.
+    max_m_cost: u32,
 }
 
 type Job = Box<dyn FnOnce(&PasswordHasher, &mut Scratch) + Send>;
@@ -97,6 +101,7 @@ impl HashingPool {
         retry_after: Duration,
     ) -> Self {
         let max_in_flight = max_in_flight.max(1);
+        let max_m_cost = hasher.policy().m_cost();
         let hasher = Arc::new(hasher);
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
@@ -118,24 +123,41 @@ impl HashingPool {
                 max_in_flight,
                 queue_len,
                 retry_after,
+                max_m_cost,
             }),
+        }
+    }
+
+    /// Raises the memory cost a stored hash may ask of a pool thread (default: the policy's
+    /// `m_cost`; at most [`Ceilings::MAX_M_COST`](crate::Ceilings::MAX_M_COST)). Needed only
+    /// while a table still holds hashes made with a larger `m` than the current policy; the
+    /// memory bound becomes `max_in_flight × max_m_cost`.
+    #[must_use]
+    pub fn max_stored_m_cost(self, m_cost: u32) -> Self {
+        self.rebuild(|shared| shared.max_m_cost = m_cost.min(crate::Ceilings::MAX_M_COST))
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Shared)) -> Self {
+        let s = &self.shared;
+        let mut shared = Shared {
+            hasher: Arc::clone(&s.hasher),
+            queue: s.queue.clone(),
+            admitted: Arc::clone(&s.admitted),
+            max_in_flight: s.max_in_flight,
+            queue_len: s.queue_len,
+            retry_after: s.retry_after,
+            max_m_cost: s.max_m_cost,
+        };
+        change(&mut shared);
+        Self {
+            shared: Arc::new(shared),
         }
     }
 
     /// Sets the `Retry-After` that [`Overloaded`] reports.
     #[must_use]
     pub fn retry_after(self, retry_after: Duration) -> Self {
-        let shared = &self.shared;
-        Self {
-            shared: Arc::new(Shared {
-                hasher: Arc::clone(&shared.hasher),
-                queue: shared.queue.clone(),
-                admitted: Arc::clone(&shared.admitted),
-                max_in_flight: shared.max_in_flight,
-                queue_len: shared.queue_len,
-                retry_after,
-            }),
-        }
+        self.rebuild(|shared| shared.retry_after = retry_after)
     }
 
     /// The hasher the pool runs.
@@ -164,7 +186,8 @@ impl HashingPool {
         password: SecretString,
         stored: String,
     ) -> Result<Verified, VerifyError> {
-        self.run(move |h, m| h.verify_in(&password, &stored, Some(m)))
+        let max_m_cost = self.shared.max_m_cost;
+        self.run(move |h, m| h.verify_in(&password, &stored, max_m_cost, Some(m)))
             .await
             .map_err(VerifyError::Overloaded)?
             .unwrap_or(Err(VerifyError::Internal("hashing thread failed")))
