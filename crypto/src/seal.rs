@@ -86,12 +86,14 @@ fn derive_all<K>(
         if bytes.len() < 32 {
             return Err(Error::KeyTooShort);
         }
-        let prk = salt.extract(bytes);
-        let mut okm = Zeroizing::new([0u8; 32]);
-        prk.expand(&[purpose.as_bytes()], hkdf::HKDF_SHA256)
-            .and_then(|o| o.fill(okm.as_mut()))
-            .map_err(|_| Error::Internal("hkdf expand"))?;
-        let key = make(&hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, okm.as_ref()))?;
+        // The per-purpose key goes from ring's HKDF output straight into ring's key type: no
+        // raw copy of it exists outside ring.
+        let purpose_prk: hkdf::Prk = salt
+            .extract(bytes)
+            .expand(&[purpose.as_bytes()], hkdf::HKDF_SHA256)
+            .map_err(|_| Error::Internal("hkdf expand"))?
+            .into();
+        let key = make(&purpose_prk)?;
         keys.push(DerivedKey {
             kid: kid.into(),
             key,
@@ -308,11 +310,9 @@ impl Hmac {
     /// [`Error::InvalidPurpose`], or [`Error::KeyTooShort`] for a ring key under 32 bytes.
     pub fn new(ring: &KeyRing, purpose: &str) -> Result<Self, Error> {
         let keys = derive_all(ring, MAC_SALT, purpose, |prk| {
-            let mut okm = Zeroizing::new([0u8; 32]);
-            prk.expand(&[b"hmac-sha256"], hkdf::HKDF_SHA256)
-                .and_then(|o| o.fill(okm.as_mut()))
-                .map_err(|_| Error::Internal("hkdf expand"))?;
-            Ok(hmac::Key::new(hmac::HMAC_SHA256, okm.as_ref()))
+            prk.expand(&[b"hmac-sha256"], hmac::HMAC_SHA256)
+                .map(hmac::Key::from)
+                .map_err(|_| Error::Internal("hkdf expand"))
         })?;
         Ok(Self { keys })
     }

@@ -449,21 +449,28 @@ fn pw_08_dummy_verify_reports_wrong_password() {
 
 #[test]
 fn pw_09_comparison_uses_constant_time_eq() {
-    // The derived hash is compared with `ct_eq` (subtle). Functional check: one flipped bit in
-    // the stored output is a wrong password, never a malformed hash or a panic.
+    // The derived hash is compared with `ct_eq` (subtle) over the whole output: a change in any
+    // byte of the stored output is a wrong password, never a malformed hash or a panic.
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
     let hasher = cheap();
     let stored = hasher
         .hash(&pw("tulip rocket violin ember"))
         .unwrap()
         .into_string();
     let (head, out) = stored.rsplit_once('$').unwrap();
-    let mut bytes: Vec<u8> = out.bytes().collect();
-    bytes[5] = if bytes[5] == b'A' { b'B' } else { b'A' };
-    let tampered = format!("{head}${}", String::from_utf8(bytes).unwrap());
-    assert_eq!(
-        hasher.verify(&pw("tulip rocket violin ember"), &tampered),
-        Err(VerifyError::WrongPassword)
-    );
+    let out = STANDARD_NO_PAD.decode(out).unwrap();
+    assert_eq!(out.len(), 32);
+    for i in 0..out.len() {
+        let mut tampered = out.clone();
+        tampered[i] ^= 0x80;
+        let tampered = format!("{head}${}", STANDARD_NO_PAD.encode(&tampered));
+        assert_eq!(
+            hasher.verify(&pw("tulip rocket violin ember"), &tampered),
+            Err(VerifyError::WrongPassword),
+            "byte {i} of the output is not compared"
+        );
+    }
     assert!(paved_crypto::ct_eq(b"abc", b"abc"));
     assert!(!paved_crypto::ct_eq(b"abc", b"abd"));
     assert!(!paved_crypto::ct_eq(b"abc", b"abcd"));
