@@ -264,7 +264,29 @@ fn is_kubernetes_secret_volume(
     let Ok(canon_data) = std::fs::canonicalize(&data) else {
         return false;
     };
-    canon_data.parent() == Some(canon_dir) && canon_file.parent() == Some(canon_data.as_path())
+    canon_data.parent() == Some(canon_dir)
+        && canon_file.parent() == Some(canon_data.as_path())
+        && [canon_dir, canon_data.as_path(), canon_file]
+            .iter()
+            .all(|p| written_by_trusted_user(p))
+}
+
+/// The kubelet (root) writes secret volumes. The relaxed mode rule applies only when the
+/// volume directory, the data directory and the file belong to root or to this process's
+/// user and nobody else can write the directories: otherwise anyone who can write to the
+/// secret's directory could plant a world-readable file of their choosing in this layout.
+#[cfg(unix)]
+fn written_by_trusted_user(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+
+    const GROUP_OTHER_WRITE: u32 = 0o022;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    let euid = rustix::process::geteuid().as_raw();
+    let trusted_owner = meta.uid() == 0 || meta.uid() == euid;
+    let writable_by_others = meta.is_dir() && meta.mode() & GROUP_OTHER_WRITE != 0;
+    trusted_owner && !writable_by_others
 }
 
 /// Group and other users may not access the file; in a Kubernetes secret volume, or when the

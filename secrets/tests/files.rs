@@ -174,6 +174,34 @@ fn se_04_kubernetes_secret_volume_is_recognised() {
 }
 
 #[test]
+fn se_04_kubernetes_layout_only_when_written_by_a_trusted_user() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // A volume directory others can write: anyone could have planted the layout.
+    let root = tempfile::tempdir().unwrap();
+    let path = kubernetes_volume(root.path(), "api-token", b"k8s-secret", 0o644);
+    let volume = path.parent().unwrap();
+    fs::set_permissions(volume, fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(matches!(
+        failure(SecretString::from_file(&path)),
+        LoadFailure::Permissions { mode: 0o644 }
+    ));
+    // A file owned by another (untrusted) user. Changing the owner needs root, which the test
+    // environment has; elsewhere the directory case above still proves the rule.
+    let root = tempfile::tempdir().unwrap();
+    let path = kubernetes_volume(root.path(), "api-token", b"k8s-secret", 0o644);
+    let real = path
+        .parent()
+        .unwrap()
+        .join("..2025_06_01_12_00_00.123456789/api-token");
+    if std::os::unix::fs::chown(&real, Some(65_534), Some(65_534)).is_ok() {
+        assert!(matches!(
+            failure(SecretString::from_file(&path)),
+            LoadFailure::Permissions { mode: 0o644 }
+        ));
+    }
+}
+
+#[test]
 fn se_04_kubernetes_layout_never_allows_writable_files() {
     let root = tempfile::tempdir().unwrap();
     let path = kubernetes_volume(root.path(), "api-token", b"k8s-secret", 0o666);
