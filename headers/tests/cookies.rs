@@ -52,9 +52,9 @@ async fn hd_45_cookie_opt_outs_by_name() {
     let layer = CookieHardeningLayer::new()
         .without_http_only("theme")
         .unwrap()
+        .dangerous()
         .untouched("legacy")
         .unwrap()
-        .dangerous()
         .without_secure("dev_only")
         .unwrap()
         .end();
@@ -76,7 +76,7 @@ async fn hd_45_cookie_opt_outs_by_name() {
     );
     for bad in ["", "a b", "a;b", "a=b"] {
         assert!(matches!(
-            CookieHardeningLayer::new().untouched(bad),
+            CookieHardeningLayer::new().dangerous().untouched(bad),
             Err(ConfigError::InvalidCookieName { .. })
         ));
     }

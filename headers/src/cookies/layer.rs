@@ -41,15 +41,6 @@ impl CookieHardeningLayer {
         Ok(self.edit(|c| c.no_http_only.push(name.to_owned())))
     }
 
-    /// Leaves cookie `name` exactly as the application wrote it.
-    ///
-    /// # Errors
-    /// [`ConfigError::InvalidCookieName`] if `name` is not a cookie name.
-    pub fn untouched(self, name: &str) -> Result<Self, ConfigError> {
-        validate_name(name)?;
-        Ok(self.edit(|c| c.untouched.push(name.to_owned())))
-    }
-
     /// Settings that weaken the defaults.
     pub fn dangerous(self) -> DangerousCookieHardening {
         DangerousCookieHardening { inner: self }
@@ -72,6 +63,17 @@ impl DangerousCookieHardening {
     pub fn without_secure(mut self, name: &str) -> Result<Self, ConfigError> {
         validate_name(name)?;
         self.inner = self.inner.edit(|c| c.no_secure.push(name.to_owned()));
+        Ok(self)
+    }
+
+    /// Leaves cookie `name` exactly as the application wrote it: no `Secure`, `HttpOnly` or
+    /// `SameSite` is added, so it may travel over plain http and be read by scripts.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidCookieName`] if `name` is not a cookie name.
+    pub fn untouched(mut self, name: &str) -> Result<Self, ConfigError> {
+        validate_name(name)?;
+        self.inner = self.inner.edit(|c| c.untouched.push(name.to_owned()));
         Ok(self)
     }
 

@@ -134,7 +134,8 @@ impl BypassPattern {
         let mut i = 0;
         for seg in &self.segments {
             match seg {
-                Segment::Rest => return true,
+                // Like Go's ServeMux: `/a/{rest...}` matches `/a/` and below, never `/a` itself.
+                Segment::Rest => return i < parts.len() || trailing_slash,
                 Segment::One => {
                     if parts.get(i).is_none_or(|p| p.is_empty()) {
                         return false;
@@ -197,6 +198,11 @@ mod tests {
         assert!(!m("/hooks/", "POST", "/hooks"));
         assert!(!m("/hooks/", "POST", "/hooksx/a"));
         assert!(m("/a/{rest...}", "DELETE", "/a/b/c"));
+        assert!(m("/a/{rest...}", "DELETE", "/a/"));
+        assert!(
+            !m("/a/{rest...}", "DELETE", "/a"),
+            "the bare prefix is not under it"
+        );
         assert!(m("/exact", "POST", "/exact"));
         assert!(!m("/exact", "POST", "/exact/"));
         assert!(m("/", "POST", "/anything"));
