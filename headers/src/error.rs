@@ -31,6 +31,11 @@ pub enum ConfigError {
         /// The builder method to use instead.
         setter: &'static str,
     },
+    /// `header()` tried to change a header whose one safe value the presets send.
+    FixedPresetHeader {
+        /// The header name.
+        name: &'static str,
+    },
     /// `force()` named a header the layer does not set.
     ForceUnknownHeader {
         /// The header name.
@@ -176,6 +181,11 @@ impl fmt::Display for ConfigError {
                 f,
                 "the value for header {name:?} contains characters not allowed in a header \
                  (control characters or non-visible bytes); write it as visible ASCII"
+            ),
+            Self::FixedPresetHeader { name } => write!(
+                f,
+                "{name} has one safe value, which the preset already sends; `header()` cannot \
+                 change it (remove it with `dangerous().without_header({name:?})` if you must)"
             ),
             Self::UseTypedSetter { name, setter } => write!(
                 f,

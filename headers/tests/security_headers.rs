@@ -166,6 +166,37 @@ fn hd_04_invalid_names_and_values_rejected_at_build() {
         .build()
         .unwrap_err();
     assert!(matches!(e, ConfigError::UseTypedSetter { .. }));
+    // Headers with one safe value cannot be weakened through `header()`.
+    for (name, weak) in [
+        ("X-Content-Type-Options", "sniff"),
+        ("x-xss-protection", "1"),
+        ("x-permitted-cross-domain-policies", "all"),
+        ("x-dns-prefetch-control", "on"),
+        ("origin-agent-cluster", "?0"),
+    ] {
+        let e = SecurityHeadersLayer::web()
+            .header(name, weak)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(e, ConfigError::FixedPresetHeader { .. }),
+            "{name}: {e}"
+        );
+    }
+    // CORS headers go through StrictCors, so `*` with credentials cannot slip in here.
+    for name in [
+        "Access-Control-Allow-Origin",
+        "access-control-allow-credentials",
+    ] {
+        let e = SecurityHeadersLayer::api()
+            .header(name, "*")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(e, ConfigError::UseTypedSetter { .. }),
+            "{name}: {e}"
+        );
+    }
     // A valid custom header is prebuilt and sent.
     let svc = SecurityHeadersLayer::api()
         .header("X-Robots-Tag", "noindex")

@@ -50,6 +50,17 @@ const TYPED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Headers with one safe value, which the presets send; `header()` refuses to change them
+/// (`dangerous().without_header()` removes one).
+const FIXED: &[&str] = &[
+    "x-content-type-options",
+    "x-xss-protection",
+    "x-permitted-cross-domain-policies",
+    "x-dns-prefetch-control",
+    "x-download-options",
+    "origin-agent-cluster",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Preset {
     Api,
@@ -308,11 +319,22 @@ impl SecurityHeadersBuilder {
         self.set_simple("cache-control", value.to_owned())
     }
 
-    /// Sets any other header. The security headers with a typed setter are refused here.
+    /// Sets any other header. Refused here: the security headers with a typed setter, the
+    /// headers with one safe value ([`ConfigError::FixedPresetHeader`]), and CORS headers
+    /// (which [`StrictCors`](crate::cors::StrictCors) validates).
     pub fn header(self, name: &str, value: &str) -> Self {
         let lower = name.to_ascii_lowercase();
         if let Some((n, setter)) = TYPED.iter().find(|(n, _)| *n == lower) {
             return self.fail(ConfigError::UseTypedSetter { name: n, setter });
+        }
+        if let Some(n) = FIXED.iter().find(|n| **n == lower) {
+            return self.fail(ConfigError::FixedPresetHeader { name: n });
+        }
+        if lower.starts_with("access-control-") {
+            return self.fail(ConfigError::UseTypedSetter {
+                name: "access-control-*",
+                setter: "paved_headers::cors::StrictCors",
+            });
         }
         self.set_simple(&lower, value.to_owned())
     }
