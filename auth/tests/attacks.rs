@@ -633,6 +633,24 @@ fn jw_15_wrong_or_mistyped_issuer_rejected() {
 }
 
 #[test]
+fn scp_elements_cannot_smuggle_extra_scopes() {
+    // `scp: ["read admin"]` must not become the two scopes `read` and `admin`.
+    let (key, _clock, validator) = es256_setup();
+    let mut claims = claims_at(NOW);
+    claims.as_object_mut().unwrap().remove("scope");
+    claims["scp"] = json!(["items:read", "items:write"]);
+    let ok = now(validator.validate::<NoCustomClaims>(&with_claims(&key, &claims))).unwrap();
+    assert!(ok.standard().has_scope("items:write"));
+    for bad in [json!(["items:read admin"]), json!([""]), json!(["a\tb"])] {
+        claims["scp"] = bad;
+        assert_eq!(
+            check(&validator, &with_claims(&key, &claims)),
+            Err(JwtError::InvalidClaimType("scp"))
+        );
+    }
+}
+
+#[test]
 fn jw_16_wrong_or_missing_audience_rejected() {
     let (key, _clock, validator) = es256_setup();
     let mut claims = claims_at(NOW);

@@ -515,7 +515,15 @@ typed_reader!(
             let mut items = Some(Vec::new());
             while let Some(item) = seq.next_element_seed(StringSeed(inner))? {
                 match (item, &mut items) {
-                    (Some(s), Some(list)) => list.push(s),
+                    // An array element is one value (an audience, a scope-token, RFC 6749
+                    // §3.3): one with whitespace in it would turn into several once the
+                    // scopes are joined and split, so it makes the claim invalid.
+                    (Some(s), Some(list))
+                        if !s.is_empty()
+                            && !s.contains(|c: char| c.is_whitespace() || c.is_control()) =>
+                    {
+                        list.push(s);
+                    }
                     _ => items = None,
                 }
             }
