@@ -73,6 +73,24 @@ async fn hd_52_collector_accepts_reports_json_and_legacy() {
 }
 
 #[tokio::test]
+async fn hd_52_report_logs_drop_url_queries_and_fragments() {
+    let logs = Logs::capture();
+    let body = r#"{"csp-report":{"document-uri":"https://a.example/cb?code=SECRETCODE&state=S#frag",
+      "blocked-uri":"https://evil.example/x.js?token=LEAKED","effective-directive":"script-src-elem",
+      "source-file":"https://a.example/app.js?session=SID"}}"#;
+    let res = ReportCollector::new()
+        .oneshot(post("application/csp-report", body))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let text = logs.text();
+    assert!(text.contains("https://a.example/cb"), "{text}");
+    for secret in ["SECRETCODE", "LEAKED", "SID", "frag"] {
+        assert!(!text.contains(secret), "{secret} reached the log: {text}");
+    }
+}
+
+#[tokio::test]
 async fn hd_53_collector_rejects_wrong_method_and_type() {
     let c = ReportCollector::new();
     let res = c

@@ -89,6 +89,16 @@ fn s(v: Option<&String>) -> Option<Clipped<'_>> {
     v.map(|x| Clipped(x.as_bytes()))
 }
 
+/// A URL for the log without its query and fragment: reports carry full same-origin URLs, and
+/// query strings hold OAuth codes, reset tokens and session ids that must not reach the logs.
+/// The `on_report` hook still gets the whole report.
+fn url(v: Option<&String>) -> Option<Clipped<'_>> {
+    v.map(|x| {
+        let end = x.find(['?', '#']).unwrap_or(x.len());
+        Clipped(&x.as_bytes()[..end])
+    })
+}
+
 /// Handles one complete body: parse, log, hook, reply.
 pub(crate) fn accept(
     format: ReportFormat,
@@ -110,11 +120,11 @@ pub(crate) fn accept(
         tracing::warn!(
             target: "paved_headers::report",
             report_type = ?Clipped(r.report_type.as_bytes()),
-            document_url = ?s(r.document_url.as_ref()),
-            blocked_url = ?s(r.blocked_url.as_ref()),
+            document_url = ?url(r.document_url.as_ref()),
+            blocked_url = ?url(r.blocked_url.as_ref()),
             effective_directive = ?s(r.effective_directive.as_ref()),
             disposition = ?s(r.disposition.as_ref()),
-            source_file = ?s(r.source_file.as_ref()),
+            source_file = ?url(r.source_file.as_ref()),
             line_number = ?r.line_number,
             column_number = ?r.column_number,
             sample = ?s(r.sample.as_ref()),
