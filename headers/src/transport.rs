@@ -212,7 +212,7 @@ fn direct_https<B>(req: &Request<B>) -> bool {
         || req.extensions().get::<ServedOverTls>().is_some()
 }
 
-fn peer_ip<B>(req: &Request<B>) -> Option<IpAddr> {
+pub(crate) fn peer_ip<B>(req: &Request<B>) -> Option<IpAddr> {
     if let Some(PeerAddr(addr)) = req.extensions().get::<PeerAddr>() {
         return Some(addr.ip());
     }

@@ -1156,6 +1156,26 @@ async fn hd_37_dev_serves_loopback_hosts() {
     }
 }
 
+#[tokio::test]
+async fn hd_37_dev_refuses_remote_peers_that_claim_localhost() {
+    let layer = SecurityHeadersLayer::dev().build().unwrap();
+    for (peer, status) in [
+        ("127.0.0.1:40000", StatusCode::OK),
+        ("[::1]:40000", StatusCode::OK),
+        ("203.0.113.9:40000", StatusCode::FORBIDDEN),
+        ("10.0.0.7:40000", StatusCode::FORBIDDEN),
+    ] {
+        let mut req = Request::get("/")
+            .header("host", "localhost:3000")
+            .body(Body::default())
+            .unwrap();
+        req.extensions_mut()
+            .insert(PeerAddr(peer.parse::<SocketAddr>().unwrap()));
+        let res = send(layer.layer(handler(&[])), req).await;
+        assert_eq!(res.status(), status, "{peer}");
+    }
+}
+
 #[test]
 fn hd_38_dev_refuses_hsts_setting() {
     let e = SecurityHeadersLayer::dev()

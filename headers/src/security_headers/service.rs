@@ -56,8 +56,14 @@ fn plain<B: From<&'static str>>(status: StatusCode, body: &'static str) -> Respo
 }
 
 /// Both the request-target authority (HTTP/2 `:authority`, absolute-form) and the `Host`
-/// header, when present, must be loopback; at least one must be present.
+/// header, when present, must be loopback; at least one must be present. The client chooses
+/// those headers, so when the peer address is known (`PeerAddr`, axum `ConnectInfo`) the
+/// connection must come from loopback too: a `dev()` server listening on all interfaces
+/// refuses a remote client that sends `Host: localhost`.
 fn addressed_to_loopback<B>(req: &Request<B>) -> bool {
+    if crate::transport::peer_ip(req).is_some_and(|ip| !ip.is_loopback()) {
+        return false;
+    }
     let authority = req.uri().authority().map(http::uri::Authority::as_str);
     let host = req.headers().get(header::HOST).map(HeaderValue::to_str);
     let host_ok = match host {
