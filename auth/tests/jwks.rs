@@ -352,6 +352,13 @@ async fn jwks_outage_keeps_last_known_good_and_logs() {
             check(&v, &token(&key, "k1", clock.now())).await.unwrap();
         }
         assert_eq!(logs.text().matches("last-known-good").count(), 1);
+        // Not for ever: a day past the ttl the old keys are dropped (the issuer may have
+        // rotated one out because it leaked) and validation answers "keys unavailable".
+        clock.advance(600 + 24 * 3600);
+        assert_eq!(
+            check(&v, &token(&key, "k1", clock.now())).await,
+            Err(JwtError::KeysUnavailable)
+        );
         // A 500 instead of a refused connection is the same.
         let second = Server::start(Mode::Error).await;
         let v2 = validator(cache(&second.url, &clock), &clock);

@@ -20,6 +20,11 @@ pub const DEFAULT_REFETCH_COOLDOWN: Duration = Duration::from_secs(30);
 pub const MIN_JWKS_TTL: Duration = Duration::from_secs(30);
 /// The longest ttl accepted: a day.
 pub const MAX_JWKS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long last-known-good keys outlive their ttl while refreshes fail: one day. Past it the
+/// cache answers "keys unavailable" (503 at the bearer layer) rather than keep trusting a key
+/// the issuer may have rotated out because it leaked.
+pub const MAX_LAST_KNOWN_GOOD_AGE: Duration = Duration::from_secs(24 * 3600);
+
 /// The shortest cooldown accepted.
 pub const MIN_REFETCH_COOLDOWN: Duration = Duration::from_secs(1);
 
@@ -126,7 +131,11 @@ impl JwksCache {
             && state
                 .last_attempt
                 .is_none_or(|t| now >= t.saturating_add(self.0.cooldown));
-        let Some(set) = &state.keys else {
+        let too_old = state
+            .fetched_at
+            .saturating_add(self.0.ttl)
+            .saturating_add(MAX_LAST_KNOWN_GOOD_AGE.as_secs());
+        let Some(set) = state.keys.as_ref().filter(|_| now < too_old) else {
             return if can_fetch {
                 Lookup::Fetch
             } else {

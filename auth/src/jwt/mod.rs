@@ -64,7 +64,7 @@ pub use error::{
 };
 pub use jwks::{
     DEFAULT_JWKS_TTL, DEFAULT_REFETCH_COOLDOWN, JwksCache, JwksCacheBuilder, MAX_JWKS_TTL,
-    MIN_JWKS_TTL, MIN_REFETCH_COOLDOWN,
+    MAX_LAST_KNOWN_GOOD_AGE, MIN_JWKS_TTL, MIN_REFETCH_COOLDOWN,
 };
 pub use keys::{KeySet, MAX_JWKS_KEYS, MAX_KID_LEN, MAX_RSA_BITS, MIN_RSA_BITS, VerificationKey};
 pub use provider::{ActiveProvider, RING_PROVIDER, install_crypto_provider};
