@@ -277,7 +277,9 @@ pub fn check_policy(password: &SecretString, ctx: &PolicyContext<'_>) -> Vec<Pol
     if ctx.blocklist.contains(&normalized) {
         violations.push(PolicyViolation::Blocklisted);
     }
-    let lower = zeroize::Zeroizing::new(normalized.to_lowercase());
+    // Sized once (`to_lowercase` may grow its buffer and leave a copy behind) and wiped.
+    let mut lower = zeroize::Zeroizing::new(String::with_capacity(normalized.len() * 3));
+    lower.extend(normalized.chars().flat_map(char::to_lowercase));
     if ctx
         .context_words
         .iter()
@@ -295,14 +297,17 @@ pub fn check_policy(password: &SecretString, ctx: &PolicyContext<'_>) -> Vec<Pol
 /// A single repeated character, or a strictly ascending or descending run by code point
 /// (`abcdef`, `987654`), over the whole password.
 fn is_repetitive_or_sequential(s: &str) -> bool {
-    let chars: Vec<u32> = s.chars().map(u32::from).collect();
-    if chars.len() < 2 {
+    // One pass, no copy of the password: compare each step with the first.
+    let mut chars = s.chars().map(|c| i64::from(u32::from(c)));
+    let (Some(first), Some(second)) = (chars.next(), chars.next()) else {
         return false;
-    }
-    let steps: Vec<i64> = chars
-        .windows(2)
-        .map(|w| i64::from(w[1]) - i64::from(w[0]))
-        .collect();
-    let first = steps[0];
-    (first == 0 || first == 1 || first == -1) && steps.iter().all(|s| *s == first)
+    };
+    let step = second - first;
+    let mut previous = second;
+    (-1..=1).contains(&step)
+        && chars.all(|c| {
+            let same = c - previous == step;
+            previous = c;
+            same
+        })
 }
