@@ -4,7 +4,7 @@
 //! Attributes the application wrote are kept as written (an explicit `SameSite=None` or
 //! `SameSite=Strict` stays); only missing ones are appended. Opt-outs are per cookie name:
 //! [`without_http_only`](CookieHardeningLayer::without_http_only) for a cookie scripts must
-//! read, [`untouched`](CookieHardeningLayer::untouched) to leave one alone, and
+//! read, [`dangerous().untouched`](DangerousCookieHardening::untouched) to leave one alone, and
 //! `dangerous().without_secure()` for a cookie that must travel over plain http.
 //!
 //! The layer also logs a `tracing` warning (target `paved_headers::cookies`, once per name) for
