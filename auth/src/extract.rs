@@ -76,3 +76,60 @@ where
             .ok_or(ClaimsRejection)
     }
 }
+
+/// The extractor found no [`Session`](crate::oidc::Session): the route is not behind
+/// [`RequireLoginLayer`](crate::oidc::RequireLoginLayer) (a server misconfiguration, answered
+/// 500 like a missing `Extension`, and logged at `error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionRejection;
+
+impl fmt::Display for SessionRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no session: the route is not behind RequireLoginLayer")
+    }
+}
+
+impl std::error::Error for SessionRejection {}
+
+impl IntoResponse for SessionRejection {
+    fn into_response(self) -> Response {
+        tracing::error!("paved-auth: {self}");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    }
+}
+
+impl<S> FromRequestParts<S> for crate::oidc::Session
+where
+    S: Send + Sync,
+{
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or(SessionRejection)
+    }
+}
+
+/// A failed login-related call in a handler (`session.access_token().await?`): the fixed
+/// status of [`LoginError::status`](crate::oidc::LoginError::status) with an empty body; the
+/// detail goes to `tracing` (OA-26).
+impl IntoResponse for crate::oidc::LoginError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::warn!(error = %self, "paved-auth: login error");
+        } else {
+            tracing::info!(error = %self, "paved-auth: login error");
+        }
+        let mut response = status.into_response();
+        response.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+        response
+    }
+}

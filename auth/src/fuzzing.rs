@@ -157,3 +157,102 @@ pub fn bearer_header(value: &[u8]) {
         assert_eq!(bearer_token(&headers, &uri), Err(ExtractError::Multiple));
     }
 }
+
+/// Parses an arbitrary discovery document for two configured issuers under both endpoint
+/// policies: never a panic, and an accepted document obeys OA-20/OA-02/OA-24 (checked here
+/// independently of the parser's own checks).
+pub fn oidc_discovery_parse(document: &[u8]) {
+    use crate::oidc::{EndpointPolicy, parse_metadata};
+
+    const ISSUERS: [&str; 2] = ["https://issuer.example", "http://127.0.0.1:3000"];
+    for expected in ISSUERS {
+        for policy in [EndpointPolicy::HttpsOnly, EndpointPolicy::DevLoopback] {
+            let Ok(metadata) = parse_metadata(document, expected, policy) else {
+                continue;
+            };
+            assert_eq!(metadata.issuer, expected, "issuer not byte-equal");
+            let mut urls = vec![
+                metadata.issuer.as_str(),
+                metadata.authorization_endpoint.as_str(),
+                metadata.token_endpoint.as_str(),
+                metadata.jwks_uri.as_str(),
+            ];
+            urls.extend(
+                [
+                    &metadata.userinfo_endpoint,
+                    &metadata.end_session_endpoint,
+                    &metadata.revocation_endpoint,
+                    &metadata.pushed_authorization_request_endpoint,
+                ]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+            );
+            for url in urls {
+                assert!(
+                    !url.bytes()
+                        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control()),
+                    "whitespace in an accepted URL"
+                );
+                let parsed = url::Url::parse(url);
+                assert!(parsed.is_ok(), "unparsable URL accepted");
+                let Ok(parsed) = parsed else { continue };
+                assert!(parsed.fragment().is_none(), "fragment accepted");
+                assert!(
+                    parsed.username().is_empty() && parsed.password().is_none(),
+                    "credentials accepted"
+                );
+                match policy {
+                    EndpointPolicy::HttpsOnly => {
+                        assert_eq!(parsed.scheme(), "https", "non-https URL accepted");
+                    }
+                    EndpointPolicy::DevLoopback => {
+                        let loopback = match parsed.host() {
+                            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                            None => false,
+                        };
+                        assert!(loopback, "non-loopback host accepted in dev mode");
+                        assert!(matches!(parsed.scheme(), "http" | "https"));
+                    }
+                }
+            }
+            assert!(
+                metadata
+                    .code_challenge_methods_supported
+                    .iter()
+                    .any(|m| m == "S256"),
+                "accepted without S256"
+            );
+            assert!(
+                metadata
+                    .response_types_supported
+                    .iter()
+                    .any(|t| t == "code")
+            );
+            if metadata.require_pushed_authorization_requests {
+                assert!(metadata.pushed_authorization_request_endpoint.is_some());
+            }
+        }
+    }
+}
+
+pub use crate::oidc::fixture::{CallbackFixture, PendingLogin};
+
+/// Fuzz entry for `oidc_callback_query`: the first line of `data` is the callback query, the
+/// rest the `Cookie` header. The callback must answer without panicking, never with a 5xx
+/// (attacker input is a 400), and never complete a login: no input here comes from a login
+/// this fixture started.
+pub fn oidc_callback_query(fixture: &CallbackFixture, data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (query, cookie) = text.split_once('\n').unwrap_or((&text, ""));
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
+        return;
+    };
+    let status = runtime.block_on(fixture.callback(query, cookie));
+    assert!(
+        status == http::StatusCode::BAD_REQUEST,
+        "callback answered {status} to attacker input"
+    );
+}

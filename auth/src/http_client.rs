@@ -18,6 +18,13 @@
 //!
 //! Proxies from the environment (`HTTPS_PROXY`, `NO_PROXY`) are honoured by the strict client
 //! and ignored by the loopback dev client.
+//!
+//! [`HttpClient::get`] fetches documents (a JWKS, discovery metadata) and wants a 200.
+//! [`HttpClient::send`] and [`HttpClient::post_form`] serve the token, PAR and revocation
+//! endpoints, which answer errors as `400` with a JSON body the caller must read (RFC 6749
+//! §5.2): they return the response with any status that is not a redirect, under the same URL
+//! policy, redirect refusal, body cap and timeout. [`require_json`] checks the content type of
+//! such an answer (OA-19).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -69,6 +76,13 @@ pub enum FetchError {
     Connect,
     /// Another transport failure (reset, malformed response, …).
     Transport,
+    /// The request method is not `GET` or `POST`, the only methods an OAuth back channel uses.
+    Method,
+    /// The request could not be built: a header value with forbidden bytes, or a body on a
+    /// `GET`.
+    InvalidRequest,
+    /// The response's `Content-Type` is not `application/json` (OA-19).
+    NotJson,
 }
 
 impl fmt::Display for FetchError {
@@ -92,6 +106,9 @@ impl fmt::Display for FetchError {
             Self::Timeout => f.write_str("the request timed out"),
             Self::Connect => f.write_str("the connection or TLS handshake failed"),
             Self::Transport => f.write_str("the request failed in transport"),
+            Self::Method => f.write_str("only GET and POST requests are sent"),
+            Self::InvalidRequest => f.write_str("the request could not be built"),
+            Self::NotJson => f.write_str("the response content type is not application/json"),
         }
     }
 }
@@ -221,32 +238,12 @@ impl HttpClient {
     /// [`FetchError::InvalidUrl`], [`FetchError::NotHttps`] or [`FetchError::NotLoopback`].
     pub fn check_url(&self, url: &str) -> Result<reqwest::Url, FetchError> {
         let url = reqwest::Url::parse(url).map_err(|_| FetchError::InvalidUrl)?;
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(FetchError::InvalidUrl);
-        }
-        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
-            return Err(FetchError::InvalidUrl);
-        };
-        // IPv6 hosts come bracketed (`[::1]`); IPv4 hosts are normalised by the URL parser.
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let loopback = bare.parse::<IpAddr>().map_or_else(
-            |_| host.eq_ignore_ascii_case("localhost"),
-            |ip| ip.is_loopback(),
-        );
-        let allowed = match self.mode {
-            Mode::HttpsOnly => url.scheme() == "https",
-            Mode::DevLoopback if !loopback => return Err(FetchError::NotLoopback),
-            Mode::DevLoopback => matches!(url.scheme(), "https" | "http"),
-        };
-        if allowed {
-            Ok(url)
-        } else {
-            Err(FetchError::NotHttps)
-        }
+        check_url_policy(&url, self.mode == Mode::DevLoopback)?;
+        Ok(url)
     }
 
-    /// `GET url` with `Accept: accept`; the body of a 200 answer, within the cap and the
-    /// timeout.
+    /// `GET url` with `Accept: accept`; the body of a 200 answer with a JSON content type
+    /// (`application/json` or `application/*+json`), within the cap and the timeout.
     ///
     /// # Errors
     ///
@@ -263,8 +260,171 @@ impl HttpClient {
                 .send()
                 .await
                 .map_err(|e| map_reqwest_error(&e))?;
+            refuse_redirect(&response)?;
+            if response.status() != reqwest::StatusCode::OK {
+                return Err(FetchError::Status {
+                    status: response.status().as_u16(),
+                });
+            }
+            // OA-19: a JSON document must say so; an HTML error page or a captive portal
+            // answering 200 is refused before it is parsed. `application/json` or a `+json`
+            // type (RFC 6839, e.g. `application/jwk-set+json`).
+            let mut types = response
+                .headers()
+                .get_all(http::header::CONTENT_TYPE)
+                .iter();
+            let json = match (types.next(), types.next()) {
+                (Some(value), None) => media_type(value).is_some_and(|media| {
+                    media.eq_ignore_ascii_case("application/json")
+                        || (media.len() > "application/+json".len()
+                            && media[..12].eq_ignore_ascii_case("application/")
+                            && media[media.len() - 5..].eq_ignore_ascii_case("+json"))
+                }),
+                _ => false,
+            };
+            if !json {
+                return Err(FetchError::NotJson);
+            }
             read_capped(response, self.max_body).await
         };
+        self.bounded(exchange).await
+    }
+
+    /// Sends `request` under the same policy as [`get`](Self::get) (URL check, no redirects,
+    /// body cap, one timeout from connect to the last body byte) and returns the response with
+    /// **any status that is not 3xx**: a token endpoint answers `400` with a JSON error body
+    /// (`invalid_grant`, RFC 6749 §5.2) that the caller must read.
+    ///
+    /// Only `GET` (without a body) and `POST` are sent. The request's headers are sent except
+    /// the ones the client owns: `Host` (taken from the URL, so a request cannot be routed to
+    /// one host and claim another), the framing headers `Content-Length` and
+    /// `Transfer-Encoding`, and the hop-by-hop headers (`Connection`, `Keep-Alive`,
+    /// `Proxy-Connection`, `TE`, `Trailer`, `Upgrade`). An `Authorization` value is marked
+    /// sensitive (never HPACK-indexed, shown as `Sensitive` by `Debug`).
+    ///
+    /// # With `oauth2` 5
+    ///
+    /// `oauth2`'s `HttpRequest`/`HttpResponse` are `http::Request<Vec<u8>>` /
+    /// `http::Response<Vec<u8>>`, and its `AsyncHttpClient` is implemented for every
+    /// `Fn(HttpRequest) -> impl Future<Output = Result<HttpResponse, E>>` with
+    /// `E: std::error::Error + 'static`. A closure over a borrowed client is therefore the
+    /// adapter. `oauth2` 5 checks the content type only when the header is present, so the
+    /// adapter also applies [`require_json`] (OA-19; RFC 6749 §5.1 and §5.2 answers are both
+    /// JSON):
+    ///
+    /// ```
+    /// use paved_auth::http_client::{FetchError, HttpClient, require_json};
+    ///
+    /// fn takes_oauth2_client<'c, C: oauth2::AsyncHttpClient<'c>>(_client: &'c C) {}
+    ///
+    /// let client = HttpClient::new()?;
+    /// let client = &client;
+    /// let adapter = |request: oauth2::HttpRequest| async move {
+    ///     let response = client.send(request).await?;
+    ///     require_json(&response)?;
+    ///     Ok::<_, FetchError>(response)
+    /// };
+    /// takes_oauth2_client(&adapter); // e.g. `.request_async(&adapter)` on a token request
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// `oauth2` sends `POST` forms with `Accept: application/json` and reads a non-200 answer
+    /// as an error response. Its `client_secret_basic` does not put `client_id` in the body,
+    /// which some servers' PAR endpoints want: `oidc::ClientAuth` builds the form this crate
+    /// sends.
+    ///
+    /// # Errors
+    ///
+    /// [`FetchError::Method`] for another method; [`FetchError::InvalidRequest`] for a `GET`
+    /// with a body; the URL policy errors; [`FetchError::Redirect`] for a 3xx;
+    /// [`FetchError::BodyTooLarge`], [`FetchError::Timeout`] and transport failures. Never
+    /// [`FetchError::Status`].
+    pub async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, FetchError> {
+        let (parts, body) = request.into_parts();
+        let method = match parts.method {
+            http::Method::GET if !body.is_empty() => return Err(FetchError::InvalidRequest),
+            http::Method::GET => reqwest::Method::GET,
+            http::Method::POST => reqwest::Method::POST,
+            _ => return Err(FetchError::Method),
+        };
+        let url = self.check_url(&parts.uri.to_string())?;
+        let mut headers = parts.headers;
+        for name in CLIENT_OWNED_HEADERS {
+            headers.remove(name);
+        }
+        if let Some(value) = headers.get_mut(http::header::AUTHORIZATION) {
+            value.set_sensitive(true);
+        }
+        let exchange = async {
+            let response = self
+                .client
+                .request(method, url)
+                .headers(headers)
+                .body(body)
+                .timeout(self.timeout)
+                .send()
+                .await
+                .map_err(|e| map_reqwest_error(&e))?;
+            refuse_redirect(&response)?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = read_capped(response, self.max_body).await?;
+            let mut out = http::Response::new(body);
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            Ok(out)
+        };
+        self.bounded(exchange).await
+    }
+
+    /// `POST url` with `form` as an `application/x-www-form-urlencoded` body (RFC 6749 §3.2),
+    /// `Accept: application/json` and, if given, `Authorization: authorization`; through
+    /// [`send`](Self::send), so the answer comes back with any non-3xx status.
+    ///
+    /// Neither the form (codes, verifiers, refresh tokens, client secrets) nor the
+    /// `Authorization` value is logged; failures are logged by kind only.
+    ///
+    /// # Errors
+    ///
+    /// [`FetchError::InvalidRequest`] if `url` is not a valid request target or
+    /// `authorization` holds bytes a header cannot carry; otherwise as [`send`](Self::send).
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        authorization: Option<&str>,
+    ) -> Result<http::Response<Vec<u8>>, FetchError> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish()
+            .into_bytes();
+        let mut builder = http::Request::post(url)
+            .header(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+            )
+            .header(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static("application/json"),
+            );
+        if let Some(value) = authorization {
+            let mut value =
+                http::HeaderValue::from_str(value).map_err(|_| FetchError::InvalidRequest)?;
+            value.set_sensitive(true);
+            builder = builder.header(http::header::AUTHORIZATION, value);
+        }
+        let request = builder.body(body).map_err(|_| FetchError::InvalidRequest)?;
+        self.send(request).await
+    }
+
+    /// Runs one exchange under the client's single timeout.
+    async fn bounded<T>(
+        &self,
+        exchange: impl Future<Output = Result<T, FetchError>>,
+    ) -> Result<T, FetchError> {
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(result) => result,
             Err(_elapsed) => Err(FetchError::Timeout),
@@ -272,18 +432,98 @@ impl HttpClient {
     }
 }
 
-async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, FetchError> {
+/// Headers [`HttpClient::send`] sets itself: `Host` comes from the URL; the framing and
+/// hop-by-hop headers (RFC 9110 §7.6.1) describe this connection, not the request, and a
+/// caller-chosen `Content-Length` or `Transfer-Encoding` could disagree with the body.
+const CLIENT_OWNED_HEADERS: [http::HeaderName; 9] = [
+    http::header::HOST,
+    http::header::CONTENT_LENGTH,
+    http::header::TRANSFER_ENCODING,
+    http::header::CONNECTION,
+    http::HeaderName::from_static("keep-alive"),
+    http::HeaderName::from_static("proxy-connection"),
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::UPGRADE,
+];
+
+/// Checks that `response` declares exactly one `Content-Type` whose media type is
+/// `application/json` (case-insensitive, parameters such as `; charset=utf-8` allowed), as
+/// RFC 6749 §5.1 requires of token responses and OA-19 of every back-channel JSON answer; a
+/// server that answers HTML (an error page, a captive portal) is not parsed as JSON.
+///
+/// # Errors
+///
+/// [`FetchError::NotJson`] if the header is missing, repeated, not text, or another type.
+pub fn require_json(response: &http::Response<Vec<u8>>) -> Result<(), FetchError> {
+    let mut values = response
+        .headers()
+        .get_all(http::header::CONTENT_TYPE)
+        .iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(FetchError::NotJson);
+    };
+    match media_type(value) {
+        Some(media) if media.eq_ignore_ascii_case("application/json") => Ok(()),
+        _ => Err(FetchError::NotJson),
+    }
+}
+
+/// The media type of a `Content-Type` value, without parameters.
+fn media_type(value: &http::HeaderValue) -> Option<&str> {
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+}
+
+/// Checks a parsed URL against the back-channel policy: a host and no credentials; `https`,
+/// or with `dev_loopback` `http`/`https` to a loopback host only (`127.0.0.0/8`, `::1`,
+/// `localhost`). Shared by [`HttpClient::check_url`] and the discovery-metadata checks.
+pub(crate) fn check_url_policy(url: &url::Url, dev_loopback: bool) -> Result<(), FetchError> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(FetchError::InvalidUrl);
+    }
+    let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+        return Err(FetchError::InvalidUrl);
+    };
+    let allowed = if dev_loopback {
+        if !is_loopback_host(host) {
+            return Err(FetchError::NotLoopback);
+        }
+        matches!(url.scheme(), "https" | "http")
+    } else {
+        url.scheme() == "https"
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(FetchError::NotHttps)
+    }
+}
+
+/// Whether a URL host (as `Url::host_str` gives it) is loopback.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    // IPv6 hosts come bracketed (`[::1]`); IPv4 hosts are normalised by the URL parser.
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>().map_or_else(
+        |_| host.eq_ignore_ascii_case("localhost"),
+        |ip| ip.is_loopback(),
+    )
+}
+
+fn refuse_redirect(response: &reqwest::Response) -> Result<(), FetchError> {
     let status = response.status();
     if status.is_redirection() {
         return Err(FetchError::Redirect {
             status: status.as_u16(),
         });
     }
-    if status != reqwest::StatusCode::OK {
-        return Err(FetchError::Status {
-            status: status.as_u16(),
-        });
-    }
+    Ok(())
+}
+
+async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, FetchError> {
     let declared = response.content_length();
     if declared.is_some_and(|len| len > max as u64) {
         return Err(FetchError::BodyTooLarge { max });

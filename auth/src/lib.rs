@@ -1,5 +1,6 @@
-//! paved-auth: JWT validation, JWKS caching and bearer-token middleware (OAuth 2.1 / OIDC login
-//! follows in a later module).
+//! paved-auth: JWT validation, JWKS caching and bearer-token middleware for APIs; OAuth 2.1 /
+//! OpenID Connect login with server-side sessions for browser applications ([`oidc`],
+//! [`session`]).
 //!
 //! # Quick start: protect an axum API
 //!
@@ -31,7 +32,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! For browser login see the [`oidc`] module: its quick start is ten lines.
+//!
 //! # What it guards
+//!
+//! The app ↔ identity provider boundary: see [`oidc`] for the login flow and the control at
+//! each step, and [`session`] for the server-side session store.
 //!
 //! The API client ↔ resource server boundary. A bearer token is accepted only if it passes
 //! every check of [`jwt::JwtValidator`]: size caps, strict compact form and base64url, a header
@@ -63,7 +69,8 @@
 //!
 //! # Features
 //!
-//! - `axum`: the `Claims` extractor and `IntoResponse` for [`bearer::BearerRejection`].
+//! - `axum`: the `Claims` and [`oidc::Session`] extractors, and `IntoResponse` for
+//!   [`bearer::BearerRejection`] and [`oidc::LoginError`].
 #![forbid(unsafe_code)]
 
 pub mod bearer;
@@ -72,10 +79,12 @@ mod error;
 mod extract;
 pub mod http_client;
 pub mod jwt;
+pub mod oidc;
+pub mod session;
 
 #[doc(hidden)]
 pub mod fuzzing;
 
 pub use error::Error;
 #[cfg(feature = "axum")]
-pub use extract::{Claims, ClaimsRejection};
+pub use extract::{Claims, ClaimsRejection, SessionRejection};

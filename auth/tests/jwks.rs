@@ -31,6 +31,8 @@ enum Mode {
     Slow,
     /// 500.
     Error,
+    /// 200 with this body and this `Content-Type`.
+    Typed(String, &'static str),
 }
 
 struct Server {
@@ -113,7 +115,7 @@ async fn respond(stream: &mut TcpStream, mode: Mode) -> std::io::Result<()> {
             let total = 10 * 1024 * 1024;
             let chunk = vec![b' '; 64 * 1024];
             if chunked {
-                stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").await?;
+                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").await?;
                 for _ in 0..total / chunk.len() {
                     stream
                         .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
@@ -124,7 +126,7 @@ async fn respond(stream: &mut TcpStream, mode: Mode) -> std::io::Result<()> {
                 stream.write_all(b"0\r\n\r\n").await?;
             } else {
                 let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nConnection: close\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {total}\r\nConnection: close\r\n\r\n"
                 );
                 stream.write_all(head.as_bytes()).await?;
                 for _ in 0..total / chunk.len() {
@@ -134,12 +136,20 @@ async fn respond(stream: &mut TcpStream, mode: Mode) -> std::io::Result<()> {
         }
         Mode::Slow => {
             stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n")
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n")
                 .await?;
             for _ in 0..1000 {
                 stream.write_all(b" ").await?;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
+        }
+        Mode::Typed(body, content_type) => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(body.as_bytes()).await?;
         }
         Mode::Error => {
             stream.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await?;
@@ -605,6 +615,40 @@ async fn bearer_layer_fetches_keys_then_serves() {
             http::StatusCode::OK
         );
         assert_eq!(server.hits(), 1);
+    })
+    .await;
+}
+
+/// OA-19: a key set must come as JSON; an HTML page (a captive portal, an error page served
+/// with 200) is refused before parsing, whatever it contains. `application/jwk-set+json` and
+/// `application/json` with parameters are JSON.
+#[tokio::test]
+async fn oa_19_jwks_must_be_served_as_json() {
+    bounded(async {
+        let key = SigningKey::es256();
+        let body = jwks(&[(&key, "k1")]);
+        for (content_type, ok) in [
+            ("text/html", false),
+            ("text/plain", false),
+            ("application/javascript", false),
+            ("application/jsonx", false),
+            ("application/jwk-set+json", true),
+            ("application/json; charset=utf-8", true),
+            ("Application/JSON", true),
+        ] {
+            let server = Server::start(Mode::Typed(body.clone(), content_type)).await;
+            let clock = TestClock::at(NOW);
+            let result = cache(&server.url, &clock).prefetch().await;
+            if ok {
+                assert_eq!(result, Ok(1), "{content_type}");
+            } else {
+                assert_eq!(
+                    result,
+                    Err(JwksError::Fetch(FetchError::NotJson)),
+                    "{content_type}"
+                );
+            }
+        }
     })
     .await;
 }

@@ -1,0 +1,287 @@
+//! What a logged-in session holds, and [`Session`]: the user's view of it in a handler.
+
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use paved_crypto::Sealer;
+use paved_secrets::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use crate::oidc::client::{IdTokenClaims, OidcClient, Tokens};
+use crate::oidc::error::{IdTokenProblem, LoginError};
+use crate::oidc::login::{LoginInner, OidcLogin};
+use crate::session::{LoadedSession, Replaced, SessionId};
+
+/// The tokens and claims of one session. Serialised, sealed (AEAD, purpose-bound key) and
+/// stored server-side; the browser only holds the session id (OA-12).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SessionData {
+    pub(crate) id: IdTokenClaims,
+    pub(crate) id_token: Zeroizing<String>,
+    pub(crate) access_token: Zeroizing<String>,
+    pub(crate) access_expires_at: Option<u64>,
+    pub(crate) refresh_token: Option<Zeroizing<String>>,
+    pub(crate) scope: Option<String>,
+    pub(crate) userinfo: Option<Map<String, Value>>,
+}
+
+impl SessionData {
+    /// The session data of a completed login (the ID token was validated with the nonce).
+    pub(crate) async fn from_login(
+        client: &OidcClient,
+        tokens: Tokens,
+        fetch_userinfo: bool,
+    ) -> Result<Self, LoginError> {
+        let id = tokens.claims.ok_or(IdTokenProblem::Missing)?;
+        let id_token = tokens.id_token.ok_or(IdTokenProblem::Missing)?;
+        let userinfo = if fetch_userinfo {
+            Some(client.userinfo(&tokens.access_token, &id.subject).await?)
+        } else {
+            None
+        };
+        Ok(Self {
+            id,
+            id_token,
+            access_token: tokens.access_token,
+            access_expires_at: tokens.access_expires_at,
+            refresh_token: tokens.refresh_token,
+            scope: tokens.scope,
+            userinfo,
+        })
+    }
+
+    pub(crate) fn seal(
+        &self,
+        sealer: &Sealer,
+        ttl: Duration,
+    ) -> Result<Zeroizing<Vec<u8>>, LoginError> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(self).map_err(|_| LoginError::Internal("session encode"))?,
+        );
+        let sealed = sealer
+            .seal(&json, ttl)
+            .map_err(|_| LoginError::Internal("session seal"))?;
+        Ok(Zeroizing::new(sealed.into_bytes()))
+    }
+
+    pub(crate) fn open(sealer: &Sealer, stored: &[u8]) -> Result<Self, LoginError> {
+        let text = std::str::from_utf8(stored).map_err(|_| LoginError::SessionEnded)?;
+        let json = sealer.open(text).map_err(|_| LoginError::SessionEnded)?;
+        serde_json::from_slice(&json).map_err(|_| LoginError::SessionEnded)
+    }
+
+    fn needs_refresh(&self, now: u64, margin: Duration) -> bool {
+        self.access_expires_at
+            .is_some_and(|at| now.saturating_add(margin.as_secs()) >= at)
+    }
+}
+
+/// The logged-in user of a request behind [`RequireLoginLayer`](crate::oidc::RequireLoginLayer):
+/// the ID-token claims, and [`access_token`](Self::access_token) for calling APIs. With the
+/// `axum` feature it is an extractor; otherwise read it from the request extensions.
+///
+/// `Debug` shows the issuer and subject only.
+#[derive(Clone)]
+pub struct Session(Arc<SessionInner>);
+
+struct SessionInner {
+    login: Weak<LoginInner>,
+    id: SessionId,
+    data: SessionData,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("issuer", &self.issuer())
+            .field("subject", &self.subject())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(login: &OidcLogin, loaded: &LoadedSession, data: SessionData) -> Self {
+        Self(Arc::new(SessionInner {
+            login: Arc::downgrade(&login.0),
+            id: loaded.id().clone(),
+            data,
+        }))
+    }
+
+    /// The issuer that authenticated the user.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.0.data.id.issuer
+    }
+
+    /// The user's subject identifier at the issuer. Identify users by issuer and subject
+    /// together (ASVS V6.8.1).
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        &self.0.data.id.subject
+    }
+
+    /// Every claim of the login's ID token.
+    #[must_use]
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.0.data.id.claims
+    }
+
+    /// `auth_time`, if the provider sent it (step-up decisions, ASVS V6.8.4).
+    #[must_use]
+    pub fn auth_time(&self) -> Option<u64> {
+        self.0.data.id.auth_time
+    }
+
+    /// The UserInfo claims, if [`fetch_userinfo`](crate::oidc::OidcLoginBuilder::fetch_userinfo)
+    /// is on.
+    #[must_use]
+    pub fn userinfo(&self) -> Option<&Map<String, Value>> {
+        self.0.data.userinfo.as_ref()
+    }
+
+    /// The granted scopes, if the provider stated them.
+    #[must_use]
+    pub fn scope(&self) -> Option<&str> {
+        self.0.data.scope.as_deref()
+    }
+
+    /// An access token valid for at least the refresh margin, refreshed first if needed
+    /// (OA-17): one refresh per session at a time (concurrent callers wait for it and share
+    /// its result), the rotated tokens stored with a compare-and-swap, and a refused refresh
+    /// (`invalid_grant`) ends the session.
+    ///
+    /// # Errors
+    ///
+    /// [`LoginError::SessionEnded`] when the session is gone or can no longer be refreshed;
+    /// the provider's failures ([`LoginError::Unavailable`], [`LoginError::BadResponse`],
+    /// [`LoginError::IdToken`]) otherwise.
+    pub async fn access_token(&self) -> Result<SecretString, LoginError> {
+        let login = self.0.login.upgrade().ok_or(LoginError::SessionEnded)?;
+        let now = login.client.now();
+        if !self.0.data.needs_refresh(now, login.refresh_margin) {
+            return Ok(secret(&self.0.data.access_token));
+        }
+        refresh(&login, &self.0.id).await
+    }
+}
+
+fn secret(token: &str) -> SecretString {
+    SecretString::from(token.to_owned())
+}
+
+/// The single flight lock of one session (per process; across processes the store's
+/// compare-and-swap decides).
+fn refresh_lock(login: &LoginInner, id: &SessionId) -> Arc<tokio::sync::Mutex<()>> {
+    let key = id.key().to_hex();
+    let Ok(mut locks) = login.refresh_locks.lock() else {
+        return Arc::new(tokio::sync::Mutex::new(()));
+    };
+    if let Some(lock) = locks.get(&key).and_then(Weak::upgrade) {
+        return lock;
+    }
+    if locks.len() >= 1024 {
+        locks.retain(|_, weak| weak.strong_count() > 0);
+    }
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    locks.insert(key, Arc::downgrade(&lock));
+    lock
+}
+
+/// The access token stored in `loaded` (after another request or instance refreshed it).
+fn stored_access_token(
+    login: &LoginInner,
+    loaded: &LoadedSession,
+) -> Result<SecretString, LoginError> {
+    let data = SessionData::open(&login.data_sealer, loaded.data())?;
+    Ok(secret(&data.access_token))
+}
+
+async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, LoginError> {
+    let lock = refresh_lock(login, id);
+    let _guard = lock.lock().await;
+    // Whoever held the lock before may have refreshed already: read the stored session again.
+    let current = login
+        .sessions
+        .load_id(id.clone())
+        .await?
+        .ok_or(LoginError::SessionEnded)?;
+    let data = SessionData::open(&login.data_sealer, current.data())?;
+    let now = login.client.now();
+    if !data.needs_refresh(now, login.refresh_margin) {
+        return Ok(secret(&data.access_token));
+    }
+    let Some(refresh_token) = data.refresh_token.as_deref() else {
+        // Nothing to refresh with and the access token is (nearly) expired: the user has to
+        // log in again.
+        login.sessions.end(id).await?;
+        return Err(LoginError::SessionEnded);
+    };
+    let tokens = match login.client.refresh(refresh_token).await {
+        Ok(tokens) => tokens,
+        Err(LoginError::Refused(code)) => {
+            // Another instance may have rotated the refresh token a moment ago: if the stored
+            // session moved on, use its tokens instead of ending it.
+            if let Some(latest) = login.sessions.load_id(id.clone()).await?
+                && latest.version() != current.version()
+            {
+                return stored_access_token(login, &latest);
+            }
+            tracing::info!(error = %code, "paved-auth: refresh refused, session ended");
+            login.sessions.end(id).await?;
+            return Err(LoginError::SessionEnded);
+        }
+        Err(error @ (LoginError::IdToken(_) | LoginError::BadResponse(_))) => {
+            // OA-18: a refreshed ID token from another issuer, for another audience or not
+            // signed by the provider is refused by the validator before `check_refresh` below
+            // sees it; such a provider is no more trusted with this session than one that
+            // changes `sub`. And whatever the reason (a key set that cannot be fetched
+            // included), the provider did answer, so it has probably rotated the refresh token
+            // already: the stored one is spent, and presenting it again would look like token
+            // theft (RFC 9700 §4.14.2) and revoke the grant. The session ends.
+            tracing::info!(%error, "paved-auth: refresh answer refused, session ended");
+            login.sessions.end(id).await?;
+            return Err(error);
+        }
+        // Unreachable provider: the session stays and the next request tries again.
+        Err(other) => return Err(other),
+    };
+    if let Some(claims) = &tokens.claims
+        && let Err(problem) = data.id.check_refresh(claims)
+    {
+        // OA-18: a provider that changes the user on refresh is not trusted with this session
+        // any longer.
+        login.sessions.end(id).await?;
+        return Err(LoginError::IdToken(problem));
+    }
+    let updated = SessionData {
+        id: data.id.clone(),
+        id_token: tokens.id_token.unwrap_or_else(|| data.id_token.clone()),
+        access_token: tokens.access_token,
+        access_expires_at: tokens.access_expires_at,
+        // RFC 6749 §6: without a new refresh token the old one stays valid.
+        refresh_token: tokens.refresh_token.or_else(|| data.refresh_token.clone()),
+        scope: tokens.scope.or_else(|| data.scope.clone()),
+        userinfo: data.userinfo.clone(),
+    };
+    let sealed = updated.seal(&login.data_sealer, login.session_ttl)?;
+    match login.sessions.replace(&current, sealed).await? {
+        Replaced::Done { .. } => {
+            tracing::debug!("paved-auth: tokens refreshed");
+            Ok(secret(&updated.access_token))
+        }
+        Replaced::Conflict => {
+            // Another instance stored a refresh first; its tokens are the current ones.
+            let latest = login
+                .sessions
+                .load_id(id.clone())
+                .await?
+                .ok_or(LoginError::SessionEnded)?;
+            stored_access_token(login, &latest)
+        }
+        Replaced::Missing => Err(LoginError::SessionEnded),
+    }
+}
