@@ -8,5 +8,7 @@
 //! # What it deliberately does not do
 //! It is not published and is never a dependency of the crates it tests.
 //!
-//! The end-to-end suites arrive with the OAuth and examples work; the crate is empty until then.
 #![forbid(unsafe_code)]
+
+pub mod hostile;
+pub mod idp;
