@@ -10,5 +10,6 @@
 //!
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod hostile;
 pub mod idp;

@@ -62,7 +62,7 @@ pub(crate) const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test                      everything CI runs: fmt, clippy, tests, docs, cargo-deny, fuzz smoke
+  test                      everything CI runs: fmt, clippy, tests, e2e, docs, cargo-deny, fuzz smoke
   demo                      start the local identity provider and the example apps over https
   deny                      supply-chain gate (offline advisories, licenses, bans, sources)
   fuzz [TARGET] [--seconds N]

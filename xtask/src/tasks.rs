@@ -26,6 +26,10 @@ pub(crate) const TEST_STAGES: &[Stage] = &[
         run: tests,
     },
     Stage {
+        name: "e2e",
+        run: e2e,
+    },
+    Stage {
         name: "doctests",
         run: doctests,
     },
@@ -67,28 +71,57 @@ fn clippy(ctx: &Ctx) -> Result<(), Failure> {
 }
 
 fn tests(ctx: &Ctx) -> Result<(), Failure> {
+    // The end-to-end crate has its own stage (it starts an identity provider).
+    test_run(ctx, &["--workspace", "--exclude", E2E_PACKAGE])
+}
+
+/// The package holding the end-to-end suites.
+const E2E_PACKAGE: &str = "paved-tests";
+
+/// End-to-end: the login against the real identity provider (npm `oidc-provider`, pinned by
+/// `tests/idp/package-lock.json` and installed by the harness with `npm ci` when missing) and
+/// against the hostile authorization server.
+fn e2e(ctx: &Ctx) -> Result<(), Failure> {
+    for tool in ["node", "npm"] {
+        if runner::output({
+            let mut c = Command::new(tool);
+            c.arg("--version");
+            c
+        })
+        .is_none()
+        {
+            return Err(Failure(format!(
+                "`{tool}` is not installed: the end-to-end stage runs the identity provider on \
+                 Node.js (Debian: `apt-get install nodejs npm`)"
+            )));
+        }
+    }
+    test_run(ctx, &["--package", E2E_PACKAGE])
+}
+
+fn test_run(ctx: &Ctx, selection: &[&str]) -> Result<(), Failure> {
     let nextest = runner::output(ctx.cargo(["nextest", "--version"])).is_some();
-    if nextest {
-        runner::run(ctx.cargo([
+    let mut args: Vec<&str> = if nextest {
+        vec![
             "nextest",
             "run",
-            "--workspace",
             "--all-features",
             "--locked",
             "--no-fail-fast",
-        ]))
+        ]
     } else {
         println!("cargo-nextest not found; running the tests with `cargo test`");
-        runner::run(ctx.cargo([
+        vec![
             "test",
-            "--workspace",
             "--all-features",
             "--locked",
             "--lib",
             "--bins",
             "--tests",
-        ]))
-    }
+        ]
+    };
+    args.extend_from_slice(selection);
+    runner::run(ctx.cargo(args))
 }
 
 fn doctests(ctx: &Ctx) -> Result<(), Failure> {
@@ -247,6 +280,7 @@ mod tests {
                 "fmt",
                 "clippy",
                 "tests",
+                "e2e",
                 "doctests",
                 "docs",
                 "controls",
