@@ -1093,3 +1093,48 @@ async fn oa_28_kid_less_id_token_is_refused_when_two_keys_fit() {
     login_refused(&idp, &t.app, StatusCode::BAD_GATEWAY).await;
     login_ok(&idp, &t.app).await;
 }
+
+/// OA-16 / RFC 8725 §3.11: a JWT typed for another purpose (an RFC 9068 access token, a
+/// logout token) is not an ID token, even when the provider's key signed it and every claim
+/// fits; `JWT` or no `typ` is accepted.
+#[tokio::test]
+async fn oa_16_token_typed_for_another_purpose_is_not_an_id_token() {
+    let (idp, t) = setup().await;
+    for (typ, accepted) in [
+        (Some("at+jwt"), false),
+        (Some("application/at+jwt"), false),
+        (Some("logout+jwt"), false),
+        (Some("JWT"), true),
+        (None, true),
+    ] {
+        let jar = Jar::default();
+        let authorization_url = app::start_login(&t.app, &jar, None).await;
+        let nonce = app::query_param(&authorization_url, "nonce").unwrap();
+        let now = paved_crypto::Clock::now_unix(&t.clock);
+        let mut header = json!({"alg": "ES256", "kid": idp.signing_kid()});
+        if let Some(typ) = typ {
+            header["typ"] = json!(typ);
+        }
+        let claims = json!({
+            "iss": idp.issuer(), "sub": DEFAULT_SUBJECT, "aud": DEFAULT_CLIENT_ID,
+            "exp": now + 300, "iat": now, "nonce": nonce,
+        });
+        let id_token = idp.sign_jwt_with_header(&header, &claims).unwrap();
+        idp.set_token_response_patch(Some(json!({ "id_token": id_token })));
+        let callback = app::approve(&idp, &authorization_url).await;
+        let reply = app::follow_callback(&t.app, &jar, &callback).await;
+        if accepted {
+            assert_eq!(
+                reply.status,
+                StatusCode::SEE_OTHER,
+                "typ {typ:?}: {}",
+                reply.body
+            );
+            assert!(app::logged_in(&t.app, &jar).await);
+        } else {
+            assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "typ {typ:?}");
+            assert_no_session(&t.app, &jar).await;
+        }
+    }
+    idp.set_token_response_patch(None);
+}

@@ -469,6 +469,15 @@ impl OidcClient {
             .validate::<Map<String, Value>>(id_token)
             .await
             .map_err(IdTokenProblem::Jwt)?;
+        // RFC 8725 §3.11: explicit typing keeps one kind of JWT from being accepted as another.
+        // ID tokens usually carry no `typ` or `JWT`; an access token (RFC 9068), a logout token
+        // or a security event signed by the same provider key is refused here.
+        if let Some(typ) = validated.typ() {
+            let typ = typ.strip_prefix("application/").unwrap_or(typ);
+            if !typ.eq_ignore_ascii_case("jwt") && !typ.eq_ignore_ascii_case("id_token+jwt") {
+                return Err(IdTokenProblem::Type);
+            }
+        }
         let standard = validated.standard();
         let subject = standard.sub.clone().ok_or(IdTokenProblem::Subject)?;
         let claims = validated.claims();

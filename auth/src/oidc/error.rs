@@ -138,6 +138,9 @@ pub enum IdTokenProblem {
     Azp,
     /// `sub` is missing or not a string.
     Subject,
+    /// The `typ` header names another kind of JWT (`at+jwt`, `logout+jwt`, …): a token made for
+    /// another purpose (RFC 8725 §3.11).
+    Type,
     /// A claim has the wrong JSON type (`nonce`, `azp`, `auth_time`, `sid`).
     ClaimType(&'static str),
     /// A refreshed ID token changed `iss`, `sub`, `aud` or `auth_time`, or carries a
@@ -153,6 +156,7 @@ impl fmt::Display for IdTokenProblem {
             Self::Nonce => f.write_str("the nonce is missing or does not match"),
             Self::Azp => f.write_str("the azp claim does not name this client"),
             Self::Subject => f.write_str("the sub claim is missing"),
+            Self::Type => f.write_str("the typ header names another kind of token"),
             Self::ClaimType(claim) => write!(f, "the {claim} claim has the wrong type"),
             Self::RefreshChanged(claim) => {
                 write!(f, "the refreshed ID token changed {claim}")

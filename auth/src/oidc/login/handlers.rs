@@ -259,7 +259,13 @@ async fn logout<B: From<String>>(login: &OidcLogin, parts: &Parts) -> Result<Res
         return Err(LoginError::CrossOrigin.into());
     }
     let mut id_token_hint = None;
-    if let Some(loaded) = inner.sessions.load(&parts.headers).await.ok().flatten() {
+    // A store that cannot be read is a 503, not a logout that only looks done.
+    if let Some(loaded) = inner
+        .sessions
+        .load(&parts.headers)
+        .await
+        .map_err(LoginError::Store)?
+    {
         if let Ok(data) = SessionData::open(&inner.data_sealer, loaded.data()) {
             id_token_hint = Some(data.id_token.clone());
         }

@@ -7,7 +7,7 @@ mod layer;
 pub(crate) mod pages;
 mod service;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, Weak};
@@ -346,7 +346,9 @@ fn is_plain_path(path: &str) -> bool {
 /// code is the cross-instance backstop (OA-09).
 #[derive(Default)]
 pub(crate) struct SpentStates {
-    entries: HashMap<String, u64>,
+    states: HashSet<String>,
+    /// Insertion order, oldest first, for expiry and the bound: O(1) per callback.
+    order: VecDeque<(u64, String)>,
 }
 
 /// The most spent states remembered; past it the oldest are dropped (the code's single use
@@ -354,25 +356,20 @@ pub(crate) struct SpentStates {
 const MAX_SPENT_STATES: usize = 100_000;
 
 impl SpentStates {
-    /// Marks `label` spent at `now`; false if it already was.
-    pub(crate) fn spend(&mut self, label: &str, now: u64) -> bool {
+    /// Marks `state` spent at `now`; false if it already was.
+    pub(crate) fn spend(&mut self, state: &str, now: u64) -> bool {
         let ttl = crate::oidc::transaction::TRANSACTION_TTL.as_secs();
-        if self.entries.len() >= MAX_SPENT_STATES {
-            self.entries.retain(|_, at| now.saturating_sub(*at) <= ttl);
-            if self.entries.len() >= MAX_SPENT_STATES
-                && let Some(oldest) = self
-                    .entries
-                    .iter()
-                    .min_by_key(|(_, at)| **at)
-                    .map(|(k, _)| k.clone())
-            {
-                self.entries.remove(&oldest);
+        while let Some((at, oldest)) = self.order.front() {
+            if now.saturating_sub(*at) <= ttl && self.order.len() < MAX_SPENT_STATES {
+                break;
             }
+            self.states.remove(oldest);
+            self.order.pop_front();
         }
-        if self.entries.contains_key(label) {
+        if !self.states.insert(state.to_owned()) {
             return false;
         }
-        self.entries.insert(label.to_owned(), now);
+        self.order.push_back((now, state.to_owned()));
         true
     }
 }
@@ -398,10 +395,24 @@ mod tests {
     }
 
     #[test]
-    fn spent_states_are_single_use() {
+    fn spent_states_are_single_use_until_the_transaction_expired() {
         let mut spent = SpentStates::default();
         assert!(spent.spend("a", 1));
         assert!(!spent.spend("a", 2));
         assert!(spent.spend("b", 2));
+        assert!(!spent.spend("a", 601));
+        // Past the transaction lifetime the sealed cookie no longer opens, so the entry can go.
+        assert!(spent.spend("a", 602));
+    }
+
+    #[test]
+    fn spent_states_are_bounded() {
+        let mut spent = SpentStates::default();
+        for i in 0..MAX_SPENT_STATES + 10 {
+            assert!(spent.spend(&i.to_string(), 1));
+        }
+        assert_eq!(spent.states.len(), MAX_SPENT_STATES);
+        assert_eq!(spent.order.len(), MAX_SPENT_STATES);
+        assert!(spent.spend("0", 1), "the oldest entry was dropped");
     }
 }
