@@ -65,7 +65,14 @@ struct Inner {
     clock: Arc<dyn Clock>,
     token_client: TokenClient,
     stub: Option<StubTokenEndpoint>,
+    /// Bounds the PAR calls in flight: every `GET /login` makes one, so a flood of logins must
+    /// not become a flood at the provider that exhausts this client's rate limit there.
+    par_permits: tokio::sync::Semaphore,
 }
+
+/// The most pushed authorization requests in flight at once; more logins at that moment get a
+/// 503 page rather than queueing calls at the provider.
+pub const MAX_CONCURRENT_PAR: usize = 64;
 
 /// A token endpoint answered in-process (the callback benchmark and fuzz fixture only, see
 /// `crate::fuzzing`): code in, response body out.
@@ -174,6 +181,7 @@ impl OidcClient {
             verifier: transaction::random_value()?,
             nonce: transaction::random_value()?,
             issuer: self.0.metadata.issuer.clone(),
+            created: self.now(),
             return_to,
         };
         let challenge = transaction::s256_challenge(&tx.verifier);
@@ -190,6 +198,11 @@ impl OidcClient {
         let mut url = url::Url::parse(&self.0.metadata.authorization_endpoint)
             .map_err(|_| LoginError::Internal("authorization endpoint"))?;
         if self.uses_par() {
+            let _permit = self
+                .0
+                .par_permits
+                .try_acquire()
+                .map_err(|_| LoginError::Overloaded)?;
             let request_uri = self.push_authorization_request(&params).await?;
             url.query_pairs_mut()
                 .append_pair("client_id", &self.0.client_id)
@@ -864,6 +877,7 @@ impl OidcClientBuilder {
             clock,
             token_client,
             stub: self.stub,
+            par_permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_PAR),
         })))
     }
 }

@@ -7,14 +7,19 @@ use crate::oidc::error::LoginError;
 
 /// Every `name=value` pair of every `Cookie` header (RFC 6265 §5.4 joins with `; `; HTTP/2
 /// may split them into several headers, RFC 9113 §8.2.3). Pairs without `=` are skipped.
+///
+/// The header is split as bytes and each pair decoded on its own: one cookie with a non-ASCII
+/// byte (a UTF-8 value set by a sibling subdomain or an analytics script) skips only itself,
+/// not every cookie sent with it.
 pub(crate) fn pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
+        .flat_map(|v| v.as_bytes().split(|b| *b == b';'))
         .filter_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
+            let at = pair.iter().position(|b| *b == b'=')?;
+            let name = std::str::from_utf8(&pair[..at]).ok()?;
+            let value = std::str::from_utf8(&pair[at + 1..]).ok()?;
             Some((name.trim(), value.trim()))
         })
 }
@@ -33,14 +38,6 @@ pub(crate) fn unique<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
         }
     }
     found
-}
-
-/// The names of the cookies that start with `prefix`.
-pub(crate) fn names_with_prefix<'h>(headers: &'h HeaderMap, prefix: &str) -> Vec<&'h str> {
-    pairs(headers)
-        .map(|(n, _)| n)
-        .filter(|n| n.starts_with(prefix))
-        .collect()
 }
 
 /// A `__Host-` cookie: `Secure`, `Path=/`, no `Domain` (required by the prefix, RFC 6265bis
@@ -71,5 +68,17 @@ mod tests {
         assert_eq!(unique(&headers, "a"), None);
         assert_eq!(unique(&headers, "b"), Some("2"));
         assert_eq!(unique(&headers, "c"), None);
+    }
+
+    #[test]
+    fn a_non_ascii_neighbour_hides_nothing_but_itself() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_bytes(b"x=caf\xc3\xa9; a=1; y=\xff; b=2").unwrap(),
+        );
+        assert_eq!(unique(&headers, "a"), Some("1"));
+        assert_eq!(unique(&headers, "b"), Some("2"));
+        assert_eq!(unique(&headers, "y"), None);
     }
 }

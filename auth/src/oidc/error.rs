@@ -114,6 +114,8 @@ pub enum LoginError {
     Unavailable(FetchError),
     /// The session store failed.
     Store(SessionError),
+    /// Too many logins are talking to the provider at this moment (PAR calls in flight).
+    Overloaded,
     /// The session has ended (expired, logged out, or its refresh token was refused).
     SessionEnded,
     /// A cross-site request reached an endpoint that only accepts same-origin requests (OA-22).
@@ -184,7 +186,9 @@ impl LoginError {
             Self::BadResponse(_) | Self::IdToken(_) | Self::UserInfoSubject => {
                 StatusCode::BAD_GATEWAY
             }
-            Self::Unavailable(_) | Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Store(_) | Self::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -209,6 +213,7 @@ impl fmt::Display for LoginError {
             Self::UserInfoSubject => f.write_str("the UserInfo sub differs from the ID token's"),
             Self::Unavailable(e) => write!(f, "the authorization server is unavailable: {e}"),
             Self::Store(e) => write!(f, "the session store failed: {e}"),
+            Self::Overloaded => f.write_str("too many logins in flight at the provider"),
             Self::SessionEnded => f.write_str("the session has ended"),
             Self::CrossOrigin => f.write_str("cross-origin request refused"),
             Self::MethodNotAllowed => f.write_str("method not allowed"),

@@ -77,7 +77,9 @@ mod return_to;
 mod session;
 pub(crate) mod transaction;
 
-pub use client::{DEFAULT_ID_TOKEN_LEEWAY, DEFAULT_SCOPES, OidcClient, OidcClientBuilder};
+pub use client::{
+    DEFAULT_ID_TOKEN_LEEWAY, DEFAULT_SCOPES, MAX_CONCURRENT_PAR, OidcClient, OidcClientBuilder,
+};
 pub use client_auth::{
     CLIENT_ASSERTION_JTI_BYTES, CLIENT_ASSERTION_LIFETIME_SECS, CLIENT_ASSERTION_TYPE,
     ClientAssertionKey, ClientAuth, ClientAuthError, MAX_PEM_LEN,

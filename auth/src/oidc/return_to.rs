@@ -3,9 +3,12 @@
 //!
 //! The rules are documented on [`safe_return_to`].
 
-/// The longest return-to accepted: 2048 bytes. Real paths are far shorter, and the value rides
-/// in the login transaction cookie, which RFC 6265 §6.1 only guarantees up to 4096 bytes.
-pub const MAX_RETURN_TO_LEN: usize = 2048;
+/// The longest return-to accepted: 512 bytes. Real paths are far shorter, and the value rides
+/// in the login transaction cookie: with JSON escaping (up to twice the bytes), sealing and
+/// base64 it must keep the cookie under the 4096 bytes RFC 6265 §6.1 guarantees (ASVS
+/// V3.3.5), and a few pending logins must keep the `Cookie` header under the 8 KiB a proxy
+/// accepts by default.
+pub const MAX_RETURN_TO_LEN: usize = 512;
 
 /// `Some(raw)` if `raw` is a same-origin path to return to after login, `None` otherwise.
 ///

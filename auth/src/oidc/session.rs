@@ -19,10 +19,14 @@ use crate::session::{LoadedSession, Replaced, SessionId};
 /// stored server-side; the browser only holds the session id (OA-12).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SessionData {
+    /// The client the tokens were issued to.
+    pub(crate) client_id: String,
     pub(crate) id: IdTokenClaims,
     pub(crate) id_token: Zeroizing<String>,
     pub(crate) access_token: Zeroizing<String>,
     pub(crate) access_expires_at: Option<u64>,
+    /// When the access token was received: with the expiry, its lifetime.
+    pub(crate) access_received_at: u64,
     pub(crate) refresh_token: Option<Zeroizing<String>>,
     pub(crate) scope: Option<String>,
     pub(crate) userinfo: Option<Map<String, Value>>,
@@ -43,10 +47,12 @@ impl SessionData {
             None
         };
         Ok(Self {
+            client_id: client.client_id().to_owned(),
             id,
             id_token,
             access_token: tokens.access_token,
             access_expires_at: tokens.access_expires_at,
+            access_received_at: client.now(),
             refresh_token: tokens.refresh_token,
             scope: tokens.scope,
             userinfo,
@@ -73,9 +79,19 @@ impl SessionData {
         serde_json::from_slice(&json).map_err(|_| LoginError::SessionEnded)
     }
 
+    /// Whether the session's tokens come from `client` (issuer and client id).
+    pub(crate) fn belongs_to(&self, client: &OidcClient) -> bool {
+        self.id.issuer == client.issuer() && self.client_id == client.client_id()
+    }
+
+    /// Refresh when the access token expires within the margin, but never earlier than half
+    /// its lifetime: a margin at or above the lifetime would otherwise refresh on every call.
     fn needs_refresh(&self, now: u64, margin: Duration) -> bool {
-        self.access_expires_at
-            .is_some_and(|at| now.saturating_add(margin.as_secs()) >= at)
+        self.access_expires_at.is_some_and(|at| {
+            let lifetime = at.saturating_sub(self.access_received_at);
+            let margin = margin.as_secs().min(lifetime / 2);
+            now.saturating_add(margin) >= at
+        })
     }
 }
 
@@ -165,7 +181,14 @@ impl Session {
         if !self.0.data.needs_refresh(now, login.refresh_margin) {
             return Ok(secret(&self.0.data.access_token));
         }
-        refresh(&login, &self.0.id).await
+        // The refresh runs in its own task: a request cancelled after the provider rotated
+        // the refresh token (the browser navigated away, a stream reset) must not drop the new
+        // one before it is stored, or the next refresh presents a spent token and the provider
+        // revokes the grant (RFC 9700 §4.14.2).
+        let id = self.0.id.clone();
+        tokio::spawn(async move { refresh(&login, &id).await })
+            .await
+            .unwrap_or(Err(LoginError::Internal("refresh task")))
     }
 }
 
@@ -222,7 +245,7 @@ async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, Log
     };
     let tokens = match login.client.refresh(refresh_token).await {
         Ok(tokens) => tokens,
-        Err(LoginError::Refused(code)) => {
+        Err(LoginError::Refused(code)) if code == "invalid_grant" => {
             // Another instance may have rotated the refresh token a moment ago: if the stored
             // session moved on, use its tokens instead of ending it.
             if let Some(latest) = login.sessions.load_id(id.clone()).await?
@@ -246,7 +269,9 @@ async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, Log
             login.sessions.end(id).await?;
             return Err(error);
         }
-        // Unreachable provider: the session stays and the next request tries again.
+        // Unreachable provider, or a refusal that is not about the grant (`invalid_client`
+        // after a secret rotation, …): nothing was rotated, the session stays and a later
+        // request tries again.
         Err(other) => return Err(other),
     };
     if let Some(claims) = &tokens.claims
@@ -258,10 +283,12 @@ async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, Log
         return Err(LoginError::IdToken(problem));
     }
     let updated = SessionData {
+        client_id: data.client_id.clone(),
         id: data.id.clone(),
         id_token: tokens.id_token.unwrap_or_else(|| data.id_token.clone()),
         access_token: tokens.access_token,
         access_expires_at: tokens.access_expires_at,
+        access_received_at: now,
         // RFC 6749 §6: without a new refresh token the old one stays valid.
         refresh_token: tokens.refresh_token.or_else(|| data.refresh_token.clone()),
         scope: tokens.scope.or_else(|| data.scope.clone()),

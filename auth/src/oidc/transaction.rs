@@ -33,9 +33,15 @@ pub(crate) const RANDOM_LEN: usize = 43;
 /// Transaction cookies are `__Host-paved-tx-<state>`.
 pub(crate) const COOKIE_PREFIX: &str = "__Host-paved-tx-";
 
-/// At most this many pending logins per browser; older transaction cookies are deleted when a
-/// new login starts with this many present (bounds the cookie header a login CSRF can grow).
-pub(crate) const MAX_PENDING: usize = 8;
+/// At most this many pending logins per browser, the new one included: when a login starts,
+/// the oldest transaction cookies beyond it are deleted. A transaction cookie is under 2 KiB
+/// even with the longest `return_to` (all of it escaped), so a page that starts logins in a
+/// loop adds under 6 KiB to the `Cookie` header, below the 8 KiB a proxy accepts by default.
+pub(crate) const MAX_PENDING: usize = 3;
+
+/// The largest cookie, name and value, that browsers must store (RFC 6265 §6.1, ASVS V3.3.5):
+/// a larger transaction cookie is refused here rather than silently dropped by the browser.
+pub(crate) const MAX_TRANSACTION_COOKIE_LEN: usize = 4096;
 
 /// What one login transaction carries from `/login` to `/callback`.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -48,6 +54,9 @@ pub(crate) struct Transaction {
     pub(crate) nonce: String,
     /// The issuer this login started with (RFC 9207, OA-06).
     pub(crate) issuer: String,
+    /// When the login started (seconds since the epoch): the oldest pending login is the one
+    /// dropped when a browser holds too many.
+    pub(crate) created: u64,
     /// Where to go after the login: a checked same-origin path.
     pub(crate) return_to: String,
 }
@@ -70,11 +79,11 @@ impl Transaction {
         let sealed = sealer
             .seal(&json, TRANSACTION_TTL)
             .map_err(|_| LoginError::Internal("transaction seal"))?;
-        cookies::set_cookie(
-            &cookie_name(&self.state),
-            &sealed,
-            TRANSACTION_TTL.as_secs(),
-        )
+        let name = cookie_name(&self.state);
+        if name.len() + 1 + sealed.len() > MAX_TRANSACTION_COOKIE_LEN {
+            return Err(LoginError::Internal("transaction cookie too large"));
+        }
+        cookies::set_cookie(&name, &sealed, TRANSACTION_TTL.as_secs())
     }
 
     /// Opens the transaction cookie for `state` (already checked to be well-formed) and checks

@@ -90,6 +90,8 @@ pub(crate) enum Plan {
     Replace(Response),
     /// Sleep, then answer honestly.
     Delay(Duration),
+    /// Answer honestly, then sleep before sending it.
+    DelayAfter(Duration),
     /// Answer honestly with a `text/html` content type.
     WrongContentType,
 }
@@ -135,6 +137,7 @@ impl Plan {
                 Self::Replace(response)
             }
             TransportFault::Delay(duration) => Self::Delay(duration),
+            TransportFault::DelayAfterProcessing(duration) => Self::DelayAfter(duration),
         }
     }
 
@@ -151,6 +154,11 @@ impl Plan {
             Self::Delay(duration) => {
                 tokio::time::sleep(duration).await;
                 honest()
+            }
+            Self::DelayAfter(duration) => {
+                let response = honest();
+                tokio::time::sleep(duration).await;
+                response
             }
             Self::WrongContentType => {
                 let mut response = honest();

@@ -89,6 +89,9 @@ pub enum TransportFault {
     },
     /// Sleep this long, then give the honest answer.
     Delay(Duration),
+    /// Process the request honestly (a code is used up, a refresh token rotated), then sleep
+    /// this long before answering: a client that gives up meanwhile loses the answer.
+    DelayAfterProcessing(Duration),
 }
 
 /// Which `/token` requests a [`TokenFault`] applies to.

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::oidc::cookies;
 use crate::oidc::error::LoginError;
-use crate::oidc::login::{OidcLogin, pages};
+use crate::oidc::login::{LoginInner, OidcLogin, pages};
 use crate::oidc::return_to::safe_return_to;
 use crate::oidc::session::SessionData;
 use crate::oidc::transaction::{self, COOKIE_PREFIX, MAX_PENDING, Transaction};
@@ -41,8 +41,7 @@ pub(crate) async fn handle<B: From<String>>(
             if matches!(error, LoginError::MethodNotAllowed) {
                 // RFC 9110 §15.5.6: a 405 lists the methods the endpoint does accept.
                 let allow = match endpoint {
-                    Endpoint::Login => "GET, HEAD",
-                    Endpoint::Callback => "GET",
+                    Endpoint::Login | Endpoint::Callback => "GET",
                     Endpoint::Logout => "POST",
                 };
                 response
@@ -89,7 +88,9 @@ async fn start_login<B: From<String>>(
     login: &OidcLogin,
     parts: &Parts,
 ) -> Result<Response<B>, Failure> {
-    if parts.method != Method::GET && parts.method != Method::HEAD {
+    // GET only: a HEAD (link previews, prefetchers) would start a transaction and, with PAR,
+    // spend a call to the provider for a response nobody follows.
+    if parts.method != Method::GET {
         return Err(LoginError::MethodNotAllowed.into());
     }
     let inner = &login.0;
@@ -111,17 +112,45 @@ async fn start_login<B: From<String>>(
     let cookie = tx.seal(&inner.tx_sealer)?;
     let mut response = pages::redirect::<B>(&url)?;
     let headers = response.headers_mut();
-    // Abandoned logins leave cookies until they expire; past a handful, clear them so a
-    // page that starts logins in a loop cannot grow the Cookie header without bound.
-    let pending = cookies::names_with_prefix(&parts.headers, COOKIE_PREFIX);
-    if pending.len() >= MAX_PENDING {
-        for name in pending {
-            headers.append(header::SET_COOKIE, cookies::delete_cookie(name)?);
-        }
+    for name in stale_transactions(inner, &parts.headers) {
+        headers.append(header::SET_COOKIE, cookies::delete_cookie(name)?);
     }
     headers.append(header::SET_COOKIE, cookie);
     tracing::debug!(par = inner.client.uses_par(), "paved-auth: login started");
     Ok(response)
+}
+
+/// The transaction cookies to delete when a new login starts: abandoned logins leave cookies
+/// until they expire, and a page that starts logins in a loop must not grow the `Cookie`
+/// header without bound. Keeps the newest `MAX_PENDING - 1` (several tabs may be logging in);
+/// cookies that do not open count as oldest. Past a few dozen (never set by this layer) all go
+/// without opening any.
+fn stale_transactions<'h>(inner: &LoginInner, headers: &'h HeaderMap) -> Vec<&'h str> {
+    const OPEN_AT_MOST: usize = 32;
+    let pending: Vec<(&str, &str)> = cookies::pairs(headers)
+        .filter(|(name, _)| name.starts_with(COOKIE_PREFIX))
+        .collect();
+    if pending.len() < MAX_PENDING {
+        return Vec::new();
+    }
+    if pending.len() > OPEN_AT_MOST {
+        return pending.into_iter().map(|(name, _)| name).collect();
+    }
+    let mut aged: Vec<(u64, &str)> = pending
+        .into_iter()
+        .map(|(name, value)| {
+            let state = &name[COOKIE_PREFIX.len()..];
+            let created =
+                Transaction::open(&inner.tx_sealer, state, value).map_or(0, |tx| tx.created);
+            (created, name)
+        })
+        .collect();
+    aged.sort_by_key(|(created, _)| *created);
+    let excess = aged.len() + 1 - MAX_PENDING;
+    aged.into_iter()
+        .take(excess)
+        .map(|(_, name)| name)
+        .collect()
 }
 
 /// The parameters of a callback, each present at most once.
@@ -188,10 +217,16 @@ async fn callback<B: From<String>>(
         let sealed = cookies::unique(&parts.headers, &cookie_name)
             .ok_or_else(|| fail(LoginError::UnknownTransaction))?;
         let tx = Transaction::open(&inner.tx_sealer, state, sealed).map_err(fail)?;
+        // The transaction must be this login's. The sealer's key is bound to the issuer and
+        // client, so another login's cookie does not even open; the issuer it records is
+        // compared as well, where it is used.
+        if tx.issuer != inner.client.issuer() {
+            return Err(fail(LoginError::UnknownTransaction));
+        }
         // RFC 9207 §2.4 (OA-06): compare `iss` before anything else from the response is
         // used, error responses included.
         match params.iss.as_deref() {
-            Some(iss) if iss == tx.issuer => {}
+            Some(iss) if iss == inner.client.issuer() => {}
             None if !inner
                 .client
                 .metadata()
@@ -266,7 +301,11 @@ async fn logout<B: From<String>>(login: &OidcLogin, parts: &Parts) -> Result<Res
         .await
         .map_err(LoginError::Store)?
     {
-        if let Ok(data) = SessionData::open(&inner.data_sealer, loaded.data()) {
+        // Only this login's own session data opens here, so another provider's ID token is
+        // never sent to this one as a hint.
+        if let Ok(data) = SessionData::open(&inner.data_sealer, loaded.data())
+            && data.belongs_to(&inner.client)
+        {
             id_token_hint = Some(data.id_token.clone());
         }
         inner
@@ -293,7 +332,11 @@ async fn logout<B: From<String>>(login: &OidcLogin, parts: &Parts) -> Result<Res
     // W3C Clear-Site-Data: drop what the application stored in this browser too.
     headers.insert(
         "clear-site-data",
-        HeaderValue::from_static("\"cookies\", \"storage\""),
+        HeaderValue::from_static(if inner.clear_site_cookies {
+            "\"cookies\", \"storage\""
+        } else {
+            "\"storage\""
+        }),
     );
     tracing::info!("paved-auth: logged out");
     Ok(response)

@@ -56,6 +56,7 @@ pub(crate) struct LoginInner {
     pub(crate) post_logout_redirect_uri: Option<String>,
     pub(crate) refresh_margin: Duration,
     pub(crate) fetch_userinfo: bool,
+    pub(crate) clear_site_cookies: bool,
     pub(crate) session_ttl: Duration,
     pub(crate) refresh_locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     pub(crate) spent_states: Mutex<SpentStates>,
@@ -79,12 +80,19 @@ impl OidcLogin {
     /// the key ring that seals the transaction cookies and the stored session data (one
     /// purpose-bound key each, derived by [`Sealer`]).
     pub fn builder(client: OidcClient, sessions: Sessions, keys: &KeyRing) -> OidcLoginBuilder {
-        // The sealers share the client's clock so expiry tests need no sleeping.
+        // The sealers share the client's clock so expiry tests need no sleeping. Their keys are
+        // bound to this issuer and client: two logins built from one key ring (two providers in
+        // one app) cannot open each other's transactions or sessions, so a malicious provider
+        // cannot finish a login it did not start (mix-up, RFC 9700 §4.4).
         let clock = client.clock();
-        let sealer = |purpose| Sealer::new(keys, purpose).map(|s| s.with_clock(Arc::clone(&clock)));
+        let binding = login_binding(client.issuer(), client.client_id());
+        let sealer = |what: &str| {
+            Sealer::new(keys, &format!("paved-auth oidc {what} {binding}"))
+                .map(|s| s.with_clock(Arc::clone(&clock)))
+        };
         OidcLoginBuilder {
-            tx_sealer: sealer("paved-auth oidc transaction"),
-            data_sealer: sealer("paved-auth oidc session"),
+            tx_sealer: sealer("tx"),
+            data_sealer: sealer("session"),
             client,
             sessions,
             public_origin: None,
@@ -95,6 +103,7 @@ impl OidcLogin {
             post_logout_redirect_uri: None,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             fetch_userinfo: false,
+            clear_site_cookies: true,
         }
     }
 
@@ -152,6 +161,7 @@ pub struct OidcLoginBuilder {
     post_logout_redirect_uri: Option<String>,
     refresh_margin: Duration,
     fetch_userinfo: bool,
+    clear_site_cookies: bool,
 }
 
 impl fmt::Debug for OidcLoginBuilder {
@@ -217,6 +227,16 @@ impl OidcLoginBuilder {
     /// equal the ID token's (OA-27).
     pub fn fetch_userinfo(mut self) -> Self {
         self.fetch_userinfo = true;
+        self
+    }
+
+    /// Logout sends `Clear-Site-Data: "storage"` instead of `"cookies", "storage"`. Browsers
+    /// apply `"cookies"` to the whole registrable domain: when several applications share one
+    /// (`app1.corp.example`, `app2.corp.example`), logging out of one would log the user out
+    /// of all and cancel their logins in progress. This login's own cookies are deleted by name
+    /// either way.
+    pub fn clear_site_data_storage_only(mut self) -> Self {
+        self.clear_site_cookies = false;
         self
     }
 
@@ -287,11 +307,27 @@ impl OidcLoginBuilder {
             post_logout_redirect_uri: self.post_logout_redirect_uri,
             refresh_margin: self.refresh_margin,
             fetch_userinfo: self.fetch_userinfo,
+            clear_site_cookies: self.clear_site_cookies,
             session_ttl,
             refresh_locks: Mutex::new(HashMap::new()),
             spent_states: Mutex::new(SpentStates::default()),
         })))
     }
+}
+
+/// 64 bits of SHA-256 over the issuer and client id, hex: a sealer purpose per login.
+fn login_binding(issuer: &str, client_id: &str) -> String {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    context.update(issuer.as_bytes());
+    context.update(&[0]);
+    context.update(client_id.as_bytes());
+    context.finish().as_ref()[..8]
+        .iter()
+        .fold(String::with_capacity(16), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// The origin as `scheme://host[:port]`, checked: https, or http on a loopback host in dev

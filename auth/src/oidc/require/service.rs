@@ -38,6 +38,16 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let login = self.login.clone();
+        // The login endpoints themselves never need a session: with this layer outside the
+        // login layer, requiring one would send `/login` to `/login` forever.
+        let path = request.uri().path();
+        let endpoints = &login.0;
+        if path == endpoints.login_path
+            || path == endpoints.callback_path
+            || path == endpoints.logout_path
+        {
+            return Box::pin(inner.call(request));
+        }
         Box::pin(async move {
             match load(&login, request.headers()).await {
                 Ok(Some(session)) => {
@@ -59,14 +69,13 @@ async fn load(login: &OidcLogin, headers: &HeaderMap) -> Result<Option<Session>,
     let Some(loaded) = inner.sessions.load(headers).await? else {
         return Ok(None);
     };
-    if let Ok(data) = SessionData::open(&inner.data_sealer, loaded.data()) {
-        Ok(Some(Session::new(login, &loaded, data)))
-    } else {
-        // Sealed under a key that left the ring, or tampered with in the store: the session
-        // is unusable, end it.
-        inner.sessions.end(loaded.id()).await?;
-        Ok(None)
-    }
+    // Data that does not open was sealed for another login sharing this store (another
+    // provider or client), under a key that has left the ring, or altered in the store: it is
+    // not a session of this login. It is not ended either: it may be another login's.
+    Ok(SessionData::open(&inner.data_sealer, loaded.data())
+        .ok()
+        .filter(|data| data.belongs_to(&inner.client))
+        .map(|data| Session::new(login, &loaded, data)))
 }
 
 fn unauthenticated<B, ResBody: From<String>>(
@@ -88,10 +97,19 @@ fn unauthenticated<B, ResBody: From<String>>(
     let mut response = Response::new(ResBody::from(String::new()));
     *response.status_mut() = StatusCode::UNAUTHORIZED;
     pages::harden(&mut response);
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::VARY,
         HeaderValue::from_static("Sec-Fetch-Mode, Accept"),
     );
+    // RFC 9110 §15.5.2: a 401 names how to authenticate. There is no registered scheme for a
+    // cookie session; this one tells a script that the browser must log in at the login path.
+    if let Ok(challenge) = HeaderValue::try_from(format!(
+        "Session realm=\"{}\", login_uri=\"{}\"",
+        login.0.public_origin, login.0.login_path
+    )) {
+        headers.insert(header::WWW_AUTHENTICATE, challenge);
+    }
     response
 }
 
