@@ -269,32 +269,14 @@ pub async fn hostile_app(
         paved_auth::oidc::OidcLoginBuilder,
     ) -> paved_auth::oidc::OidcLoginBuilder,
 ) -> Result<HostileApp, paved_auth::oidc::OidcError> {
-    use paved_auth::oidc::{ClientAuth, OidcClient};
-    use paved_auth::session::{MemoryStore, Sessions};
-    let auth = ClientAuth::client_secret_basic(paved_secrets::SecretString::from(
-        crate::hostile::DEFAULT_CLIENT_SECRET.to_owned(),
-    ));
-    let builder = OidcClient::builder(idp.issuer(), crate::hostile::DEFAULT_CLIENT_ID, auth)
-        .dev_loopback()
-        .clock(clock.clone());
-    let client = customize(builder).discover().await?;
-    let sessions = Sessions::builder(MemoryStore::default().with_clock(Arc::new(clock.clone())))
-        .clock(Arc::new(clock.clone()))
-        .build()
-        .unwrap();
-    let keys = paved_secrets::KeyRing::generate().unwrap();
-    let login = customize_login(
-        OidcLogin::builder(client, sessions, &keys)
-            .public_origin(APP_ORIGIN)
-            .post_logout_redirect_uri(POST_LOGOUT_URI),
+    hostile_app_with(
+        idp,
+        clock,
+        AppOptions::default(),
+        customize,
+        customize_login,
     )
-    .build()?;
-    let app = router(&login);
-    Ok(HostileApp {
-        login,
-        app,
-        clock: clock.clone(),
-    })
+    .await
 }
 
 /// A complete login at the hostile provider: `/login`, the provider's approval, `/callback`.
