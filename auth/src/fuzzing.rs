@@ -240,6 +240,26 @@ pub fn oidc_discovery_parse(document: &[u8]) {
 
 pub use crate::oidc::fixture::{CallbackFixture, PendingLogin};
 
+/// Fuzz entry for `oidc_token_response`: `data` is the token endpoint's whole answer to a
+/// genuine callback (the parser of `expires_in`, `token_type`, the ID token, …). Never a
+/// panic, never a 5xx other than 502 (a bad answer from the provider), never a login: the
+/// fuzzer holds no signing key.
+pub fn oidc_token_response(fixture: &CallbackFixture, data: &[u8]) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
+        return;
+    };
+    let status = runtime.block_on(async {
+        let Some(pending) = fixture.begin().await else {
+            return http::StatusCode::OK;
+        };
+        fixture.callback_with_token_response(&pending, data).await
+    });
+    assert!(
+        status == http::StatusCode::BAD_GATEWAY,
+        "callback answered {status} to a forged token response"
+    );
+}
+
 /// Fuzz entry for `oidc_callback_query`: the first line of `data` is the callback query, the
 /// rest the `Cookie` header. The callback must answer without panicking, never with a 5xx
 /// (attacker input is a 400), and never complete a login: no input here comes from a login

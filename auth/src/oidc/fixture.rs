@@ -2,7 +2,7 @@
 //! exists only as a signing key and a token endpoint answered in memory. Reached through
 //! `crate::fuzzing`; it configures only its own client, never an application's.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,15 +21,18 @@ use crate::session::{MemoryStore, Sessions};
 
 const ISSUER: &str = "https://idp.fixture.example";
 
+const CLIENT_ID: &str = "fixture-client";
+
 type NotFoundFuture = std::future::Ready<Result<http::Response<String>, std::convert::Infallible>>;
 type NotFound = fn(Request<String>) -> NotFoundFuture;
-const CLIENT_ID: &str = "fixture-client";
 
 /// A login whose provider lives in memory.
 pub struct CallbackFixture {
     login: OidcLogin,
     key: EcdsaKeyPair,
     rng: SystemRandom,
+    /// The next token-endpoint body, instead of the default answer (fuzzing).
+    next_body: Arc<Mutex<Option<Vec<u8>>>>,
 }
 
 impl std::fmt::Debug for CallbackFixture {
@@ -82,7 +85,12 @@ impl CallbackFixture {
         .ok()?;
         // The stub token endpoint: the fixture's "code" is the ID token itself, minted by
         // `callback_query`; everything after the token endpoint runs as in production.
-        let stub = Arc::new(|code: &str| {
+        let next_body: Arc<Mutex<Option<Vec<u8>>>> = Arc::default();
+        let overridden = Arc::clone(&next_body);
+        let stub = Arc::new(move |code: &str| {
+            if let Some(body) = overridden.lock().ok().and_then(|mut next| next.take()) {
+                return body;
+            }
             serde_json::to_vec(&serde_json::json!({
                 "access_token": "fixture-access-token",
                 "token_type": "Bearer",
@@ -101,7 +109,12 @@ impl CallbackFixture {
             .public_origin("https://app.fixture.example")
             .build()
             .ok()?;
-        Some(Self { login, key, rng })
+        Some(Self {
+            login,
+            key,
+            rng,
+            next_body,
+        })
     }
 
     /// `GET /login`: the state, nonce and transaction cookie of a new login.
@@ -148,6 +161,24 @@ impl CallbackFixture {
                 .append_pair("iss", ISSUER)
                 .finish(),
         )
+    }
+
+    /// A genuine callback for `pending` whose token endpoint answers `body` (whatever bytes the
+    /// provider sends); the response status.
+    pub async fn callback_with_token_response(
+        &self,
+        pending: &PendingLogin,
+        body: &[u8],
+    ) -> StatusCode {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("code", "fixture-code")
+            .append_pair("state", &pending.state)
+            .append_pair("iss", ISSUER)
+            .finish();
+        if let Ok(mut next) = self.next_body.lock() {
+            *next = Some(body.to_vec());
+        }
+        self.callback(&query, &pending.cookie).await
     }
 
     /// `GET /callback?{query}` with `Cookie: {cookie}`; the response status.
