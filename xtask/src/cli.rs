@@ -28,6 +28,8 @@ pub(crate) enum Command {
         /// Passed through after `--` (for example a filter or `--save-baseline`).
         args: Vec<String>,
     },
+    /// Write CycloneDX SBOMs of the library crates under `target/sbom/`.
+    Sbom,
     /// Print usage.
     Help,
 }
@@ -68,6 +70,7 @@ commands:
   fuzz [TARGET] [--seconds N]
                             fuzz TARGET (default: every target) for N seconds each (default 60)
   bench [ARGS...]           run the criterion benchmarks (ARGS go to the bench harness)
+  sbom                      write a CycloneDX SBOM per library crate under target/sbom/
   help                      this text";
 
 /// Parses the arguments after `cargo xtask`.
@@ -89,6 +92,7 @@ where
         "test" => no_args(Command::Test, &rest),
         "demo" => no_args(Command::Demo, &rest),
         "deny" => no_args(Command::Deny, &rest),
+        "sbom" => no_args(Command::Sbom, &rest),
         "help" | "-h" | "--help" => Ok(Command::Help),
         "bench" => Ok(Command::Bench { args: rest }),
         "fuzz" => parse_fuzz(rest),
@@ -130,6 +134,11 @@ mod tests {
         assert_eq!(parse(["test"]), Ok(Command::Test));
         assert_eq!(parse(["demo"]), Ok(Command::Demo));
         assert_eq!(parse(["deny"]), Ok(Command::Deny));
+        assert_eq!(parse(["sbom"]), Ok(Command::Sbom));
+        assert_eq!(
+            parse(["sbom", "x"]),
+            Err(UsageError::UnexpectedArgument("x".into()))
+        );
         assert_eq!(parse(["--help"]), Ok(Command::Help));
     }
 

@@ -49,6 +49,7 @@ fn main() -> ExitCode {
         }
         Command::Demo => tasks::demo(&ctx),
         Command::Deny => tasks::deny(&ctx),
+        Command::Sbom => tasks::sbom(&ctx),
         Command::Fuzz { target, seconds } => tasks::fuzz_command(&ctx, target.as_deref(), seconds),
         Command::Bench { args } => tasks::bench(&ctx, &args),
     };

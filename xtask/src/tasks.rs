@@ -249,6 +249,97 @@ const DEMO_PARTS: &[(&str, &str)] = &[
 ];
 
 /// `cargo xtask demo`.
+/// The crates a service depends on: one SBOM each.
+pub(crate) const SBOM_CRATES: &[(&str, &str)] = &[
+    ("secrets", "paved-secrets"),
+    ("crypto", "paved-crypto"),
+    ("headers", "paved-headers"),
+    ("auth", "paved-auth"),
+];
+
+/// The file name `cargo cyclonedx` writes next to every workspace member's manifest before it
+/// is moved under `target/sbom/` (or removed, for the crates nobody ships).
+const SBOM_SCRATCH: &str = "paved-sbom-scratch";
+
+/// `cargo xtask sbom`: CycloneDX 1.5 JSON, all features, one file per library crate in
+/// `target/sbom/<crate>.cdx.json`.
+pub(crate) fn sbom(ctx: &Ctx) -> Result<(), Failure> {
+    tools::ensure(ctx, tools::CARGO_CYCLONEDX)?;
+    let run = runner::run(ctx.cargo([
+        "cyclonedx",
+        "--format",
+        "json",
+        "--spec-version",
+        "1.5",
+        "--all-features",
+        "--override-filename",
+        SBOM_SCRATCH,
+        "-q",
+    ]));
+    // Written next to every member's manifest: collect the shipped ones, drop the rest, even
+    // when the run failed half-way.
+    let out_dir = ctx.root.join("target").join("sbom");
+    let mut written = Vec::new();
+    let scratch = scratch_files(&ctx.root);
+    for file in &scratch {
+        let member = file.parent().and_then(|p| p.strip_prefix(&ctx.root).ok());
+        let shipped = member.and_then(|m| {
+            SBOM_CRATES
+                .iter()
+                .find(|(dir, _)| Path::new(dir) == m)
+                .map(|(_, name)| *name)
+        });
+        match shipped {
+            Some(name) if run.is_ok() => {
+                fs::create_dir_all(&out_dir)
+                    .map_err(|e| Failure::new(format!("creating {}: {e}", out_dir.display())))?;
+                let dest = out_dir.join(format!("{name}.cdx.json"));
+                fs::rename(file, &dest)
+                    .map_err(|e| Failure::new(format!("moving {}: {e}", file.display())))?;
+                written.push(dest);
+            }
+            _ => {
+                let _ = fs::remove_file(file);
+            }
+        }
+    }
+    run?;
+    if written.len() != SBOM_CRATES.len() {
+        return Err(Failure::new(format!(
+            "expected {} SBOMs, cargo cyclonedx wrote {}",
+            SBOM_CRATES.len(),
+            written.len()
+        )));
+    }
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Every `SBOM_SCRATCH.json` below `root`, outside `target/` and `.git/`.
+fn scratch_files(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if name != "target" && name != ".git" && name != "node_modules" {
+                    dirs.push(path);
+                }
+            } else if name.to_str() == Some(&format!("{SBOM_SCRATCH}.json")) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 pub(crate) fn demo(ctx: &Ctx) -> Result<(), Failure> {
     let missing: Vec<String> = DEMO_PARTS
         .iter()
@@ -317,6 +408,41 @@ mod tests {
             !found.is_empty(),
             "the fuzz smoke stage would have nothing to run"
         );
+    }
+
+    #[test]
+    fn sbom_scratch_files_are_found_outside_target() {
+        let dir = std::env::temp_dir().join(format!("xtask-sbom-{}", std::process::id()));
+        for sub in ["auth", "target/x", "tests"] {
+            fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        for f in [
+            "auth/paved-sbom-scratch.json",
+            "target/x/paved-sbom-scratch.json",
+            "tests/paved-sbom-scratch.json",
+            "tests/other.json",
+        ] {
+            fs::write(dir.join(f), "{}").unwrap();
+        }
+        let mut found = scratch_files(&dir);
+        found.sort();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            found,
+            [
+                dir.join("auth/paved-sbom-scratch.json"),
+                dir.join("tests/paved-sbom-scratch.json")
+            ]
+        );
+    }
+
+    #[test]
+    fn sbom_crates_are_the_workspace_libraries() {
+        let ctx = Ctx::from_env();
+        for (dir, name) in SBOM_CRATES {
+            let manifest = fs::read_to_string(ctx.root.join(dir).join("Cargo.toml")).unwrap();
+            assert!(manifest.contains(&format!("name = \"{name}\"")), "{dir}");
+        }
     }
 
     #[test]

@@ -33,6 +33,13 @@ pub(crate) const CARGO_FUZZ: CargoTool = CargoTool {
     version: "0.13.2",
 };
 
+/// CycloneDX SBOM writer (`cargo xtask sbom`).
+pub(crate) const CARGO_CYCLONEDX: CargoTool = CargoTool {
+    krate: "cargo-cyclonedx",
+    subcommand: "cyclonedx",
+    version: "0.5.9",
+};
+
 /// Extracts the version from a `--version` line such as `cargo-deny 0.20.2`.
 pub(crate) fn version_in(line: &str) -> Option<&str> {
     line.split_whitespace()
