@@ -627,3 +627,29 @@ fn pw_10_pool_refuses_stored_hashes_above_its_memory_budget() {
     let ok = runtime.block_on(migrating.verify(pw("tulip rocket violin ember"), bigger));
     assert!(ok.unwrap().needs_rehash);
 }
+
+/// PW-10: a job's admission slot is free before its caller hears back, so a caller that
+/// submits again at once (a rehash right after a verify) is never refused by its own finished
+/// job, even with one slot and no queue.
+#[test]
+fn pw_10_a_finished_job_frees_its_slot_before_answering() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let pool = paved_crypto::HashingPool::with_limits(cheap(), 1, 0);
+    runtime.block_on(async {
+        let stored = pool
+            .hash(pw("tulip rocket violin ember"))
+            .await
+            .unwrap()
+            .into_string();
+        for _ in 0..20 {
+            let verified = pool
+                .verify(pw("tulip rocket violin ember"), stored.clone())
+                .await
+                .unwrap();
+            assert!(!verified.needs_rehash);
+            pool.hash(pw("tulip rocket violin ember")).await.unwrap();
+        }
+    });
+}

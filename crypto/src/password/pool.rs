@@ -223,13 +223,16 @@ impl HashingPool {
         .ok_or(overloaded)?;
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |hasher, scratch| {
-            // Held until the hash is done, whatever happens to the caller.
-            let _ticket = ticket;
             // The caller was cancelled while the job waited: skip the work.
             if reply.is_closed() {
+                drop(ticket);
                 return;
             }
-            let _ = reply.send(job(hasher, scratch));
+            let result = job(hasher, scratch);
+            // The slot is free before the caller hears back: a caller that submits again at
+            // once (a rehash after a verify) must not be refused by its own finished job.
+            drop(ticket);
+            let _ = reply.send(result);
         });
         self.shared.queue.send(job).map_err(|_| overloaded)?;
         Ok(answer.await.ok())
