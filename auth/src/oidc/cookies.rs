@@ -1,53 +1,35 @@
 //! The few cookie operations the login endpoints need: reading pairs from `Cookie` headers and
 //! writing `__Host-` cookies with fixed attributes.
 
-use http::{HeaderMap, HeaderValue, header};
+use http::{HeaderMap, HeaderValue};
 
 use crate::oidc::error::LoginError;
+use crate::session::cookie;
 
-/// Every `name=value` pair of every `Cookie` header (RFC 6265 §5.4 joins with `; `; HTTP/2
-/// may split them into several headers, RFC 9113 §8.2.3). Pairs without `=` are skipped.
-///
-/// The header is split as bytes and each pair decoded on its own: one cookie with a non-ASCII
-/// byte (a UTF-8 value set by a sibling subdomain or an analytics script) skips only itself,
-/// not every cookie sent with it.
+/// Every `name=value` pair of every `Cookie` header whose name and value are UTF-8 (the
+/// session module's byte-level parser: one cookie with a non-ASCII byte, set by a sibling
+/// subdomain or an analytics script, skips only itself, not every cookie sent with it).
 pub(crate) fn pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|b| *b == b';'))
-        .filter_map(|pair| {
-            let at = pair.iter().position(|b| *b == b'=')?;
-            let name = std::str::from_utf8(&pair[..at]).ok()?;
-            let value = std::str::from_utf8(&pair[at + 1..]).ok()?;
-            Some((name.trim(), value.trim()))
-        })
+    cookie::cookie_pairs(headers).filter_map(|(name, value)| {
+        Some((
+            std::str::from_utf8(name).ok()?,
+            std::str::from_utf8(value).ok()?,
+        ))
+    })
 }
 
-/// The value of cookie `name` if it is present exactly once. Twice is treated as absent: a
-/// sibling subdomain can toss a second cookie of the same name, and the server cannot tell
-/// which one it set.
+/// The value of cookie `name` if the name is present exactly once. Twice is treated as
+/// absent: a sibling subdomain can toss a second cookie of the same name, and the server
+/// cannot tell which one it set.
 pub(crate) fn unique<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    let mut found = None;
-    for (n, v) in pairs(headers) {
-        if n == name {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(v);
-        }
-    }
-    found
+    std::str::from_utf8(cookie::unique_cookie(headers, name)?).ok()
 }
 
-/// A `__Host-` cookie: `Secure`, `Path=/`, no `Domain` (required by the prefix, RFC 6265bis
-/// §4.1.3.2), `HttpOnly` (no script reads it), `SameSite=Lax` (sent on the provider's
-/// top-level redirect back to the callback).
+/// A `__Host-` cookie with the session cookie's attributes: `Secure`, `Path=/`, no `Domain`
+/// (required by the prefix, RFC 6265bis §4.1.3.2), `HttpOnly`, `SameSite=Lax` (sent on the
+/// provider's top-level redirect back to the callback).
 pub(crate) fn set_cookie(name: &str, value: &str, max_age: u64) -> Result<HeaderValue, LoginError> {
-    HeaderValue::try_from(format!(
-        "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}"
-    ))
-    .map_err(|_| LoginError::Internal("cookie header"))
+    cookie::set_cookie(name, value, max_age).map_err(|_| LoginError::Internal("cookie header"))
 }
 
 /// Deletes cookie `name` (same attributes, empty value, `Max-Age=0`).
@@ -57,6 +39,8 @@ pub(crate) fn delete_cookie(name: &str) -> Result<HeaderValue, LoginError> {
 
 #[cfg(test)]
 mod tests {
+    use http::header;
+
     use super::*;
 
     #[test]
@@ -80,5 +64,15 @@ mod tests {
         assert_eq!(unique(&headers, "a"), Some("1"));
         assert_eq!(unique(&headers, "b"), Some("2"));
         assert_eq!(unique(&headers, "y"), None);
+    }
+
+    #[test]
+    fn a_tossed_copy_counts_even_when_it_is_not_utf8() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_bytes(b"a=1; a=\xff").unwrap(),
+        );
+        assert_eq!(unique(&headers, "a"), None);
     }
 }

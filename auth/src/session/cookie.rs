@@ -75,25 +75,32 @@ pub(crate) fn set_cookie(
 /// which is ours, so neither is used. Header bytes are parsed without UTF-8 or ASCII checks, so
 /// an unrelated malformed cookie cannot hide the session one.
 pub(crate) fn find_session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
-    let name = name.as_bytes();
-    let mut found: Option<&[u8]> = None;
-    for header in headers.get_all(COOKIE) {
-        for pair in header.as_bytes().split(|b| *b == b';') {
-            let pair = pair.trim_ascii();
-            let (pair_name, value) = match pair.iter().position(|b| *b == b'=') {
-                Some(i) => (pair[..i].trim_ascii(), pair[i + 1..].trim_ascii()),
-                None => continue,
-            };
-            if pair_name != name {
-                continue;
-            }
-            if found.is_some() {
-                return None;
-            }
-            found = Some(value);
+    SessionId::from_cookie_value(std::str::from_utf8(unique_cookie(headers, name)?).ok()?)
+}
+
+/// Every `name=value` pair of every `Cookie` header, as trimmed bytes; pairs without `=` are
+/// skipped. Shared by the session cookie and the login's transaction cookies.
+pub(crate) fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .flat_map(|header| header.as_bytes().split(|b| *b == b';'))
+        .filter_map(|pair| {
+            let at = pair.iter().position(|b| *b == b'=')?;
+            Some((pair[..at].trim_ascii(), pair[at + 1..].trim_ascii()))
+        })
+}
+
+/// The value of cookie `name` if the name occurs exactly once (see
+/// [`find_session_id`] for why a second occurrence means none).
+pub(crate) fn unique_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h [u8]> {
+    let mut found = None;
+    for (pair_name, value) in cookie_pairs(headers) {
+        if pair_name == name.as_bytes() && found.replace(value).is_some() {
+            return None;
         }
     }
-    SessionId::from_cookie_value(std::str::from_utf8(found?).ok()?)
+    found
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@
 //! and `remove_user` walks a per-user set. Futures are boxed ([`BoxFuture`]) so the trait is
 //! dyn-compatible without `async-trait`.
 
-mod cookie;
+pub(crate) mod cookie;
 mod error;
 mod id;
 mod manager;

@@ -9,7 +9,6 @@ mod service;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -346,12 +345,7 @@ fn check_origin(origin: &str, dev_loopback: bool) -> Result<String, OidcError> {
             "the public origin must be scheme://host[:port] with nothing after it",
         ));
     }
-    let host = url.host_str().unwrap_or_default();
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = bare.parse::<IpAddr>().map_or_else(
-        |_| host.eq_ignore_ascii_case("localhost"),
-        |ip| ip.is_loopback(),
-    );
+    let loopback = crate::http_client::is_loopback_host(url.host_str().unwrap_or_default());
     // The plain-http back channel of a dev client can only reach loopback hosts (enforced by
     // its HTTP client); the application itself may be served over plain http only on
     // loopback, in dev mode, where browsers treat it as a secure context.
