@@ -800,6 +800,11 @@ impl OidcClientBuilder {
                 "the client id is empty or has control characters",
             ));
         }
+        // Fail at start-up, not at every login with a 500: an empty secret or a key that
+        // cannot sign is a configuration error.
+        self.auth
+            .apply(&self.client_id, &metadata.issuer, self.clock.now_unix())
+            .map_err(OidcError::ClientAuth)?;
         if let Some(methods) = &metadata.token_endpoint_auth_methods_supported
             && !methods.iter().any(|m| m == self.auth.method())
         {

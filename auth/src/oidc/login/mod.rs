@@ -21,6 +21,7 @@ pub use service::OidcLoginService;
 use crate::oidc::client::OidcClient;
 use crate::oidc::error::OidcError;
 use crate::oidc::require::RequireLoginLayer;
+use crate::oidc::transaction::Transaction;
 use crate::session::Sessions;
 
 /// The default refresh margin: an access token is refreshed when it expires within 60 s.
@@ -290,6 +291,20 @@ impl OidcLoginBuilder {
         if self.fetch_userinfo && self.client.metadata().userinfo_endpoint.is_none() {
             return Err(OidcError::Config("the provider has no UserInfo endpoint"));
         }
+        // The longest transaction this login can write (the longest `return_to`, all of it
+        // escaped in JSON) must fit in a cookie; an issuer too long for that is a configuration
+        // error now, not a 500 at the first deep link.
+        let worst = Transaction {
+            state: "s".repeat(crate::oidc::transaction::RANDOM_LEN),
+            verifier: "v".repeat(crate::oidc::transaction::RANDOM_LEN),
+            nonce: "n".repeat(crate::oidc::transaction::RANDOM_LEN),
+            issuer: self.client.issuer().to_owned(),
+            created: u64::MAX,
+            return_to: format!("/{}", "\"".repeat(crate::oidc::MAX_RETURN_TO_LEN - 1)),
+        };
+        worst
+            .seal(&tx_sealer)
+            .map_err(|_| OidcError::Config("the issuer is too long for the login cookie"))?;
         let redirect_uri = format!("{public_origin}{}", self.callback_path);
         let session_ttl = self.sessions.config().absolute_timeout();
         Ok(OidcLogin(Arc::new(LoginInner {
