@@ -14,7 +14,10 @@
 //!   one is read chunk by chunk and refused as soon as it passes the cap ([`DEFAULT_MAX_BODY`]:
 //!   512 KiB).
 //! - **TLS** is rustls on ring with the Mozilla root store (`webpki-roots`): no OpenSSL, no
-//!   system trust-store surprises.
+//!   system trust-store surprises. A provider under a private PKI (an enterprise CA, a local
+//!   development CA) is reached by naming its root explicitly
+//!   ([`HttpClient::add_root_certificates_pem`]); certificate checks themselves cannot be
+//!   turned off.
 //!
 //! Proxies from the environment (`HTTPS_PROXY`, `NO_PROXY`) are honoured by the strict client
 //! and ignored by the loopback dev client.
@@ -129,6 +132,7 @@ pub struct HttpClient {
     mode: Mode,
     timeout: Duration,
     max_body: usize,
+    extra_roots: Vec<reqwest::Certificate>,
 }
 
 impl fmt::Debug for HttpClient {
@@ -137,6 +141,7 @@ impl fmt::Debug for HttpClient {
             .field("mode", &self.mode)
             .field("timeout", &self.timeout)
             .field("max_body", &self.max_body)
+            .field("extra_roots", &self.extra_roots.len())
             .finish_non_exhaustive()
     }
 }
@@ -149,7 +154,7 @@ impl HttpClient {
     ///
     /// [`ConfigError::HttpClient`] if the TLS stack cannot be initialised.
     pub fn new() -> Result<Self, ConfigError> {
-        Self::build(Mode::HttpsOnly)
+        Self::build(Mode::HttpsOnly, Vec::new())
     }
 
     /// The development client: plain `http` is allowed, but **only** to loopback hosts
@@ -160,10 +165,48 @@ impl HttpClient {
     ///
     /// [`ConfigError::HttpClient`] if the TLS stack cannot be initialised.
     pub fn dev_loopback() -> Result<Self, ConfigError> {
-        Self::build(Mode::DevLoopback)
+        Self::build(Mode::DevLoopback, Vec::new())
     }
 
-    fn build(mode: Mode) -> Result<Self, ConfigError> {
+    /// Also trusts the CA certificates in `pem` (one or more `CERTIFICATE` blocks) as roots,
+    /// next to the Mozilla roots: for a provider whose certificate comes from a private PKI.
+    /// Everything else stays checked (chain, validity, host name); there is no switch that
+    /// skips certificate verification.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use paved_auth::http_client::HttpClient;
+    /// use paved_auth::jwt::ConfigError;
+    ///
+    /// // Not a certificate: refused when the client is configured, not at the first request.
+    /// let err = HttpClient::new()?.add_root_certificates_pem(b"not pem").unwrap_err();
+    /// assert_eq!(err, ConfigError::RootCertificate);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::RootCertificate`] when `pem` holds no certificate or one does not parse;
+    /// [`ConfigError::HttpClient`] if the TLS stack cannot be initialised.
+    pub fn add_root_certificates_pem(self, pem: &[u8]) -> Result<Self, ConfigError> {
+        let added = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            tracing::debug!(error = %e, "paved-auth: an extra root certificate does not parse");
+            ConfigError::RootCertificate
+        })?;
+        if added.is_empty() {
+            return Err(ConfigError::RootCertificate);
+        }
+        let mut roots = self.extra_roots;
+        roots.extend(added);
+        let rebuilt = Self::build(self.mode, roots)?;
+        Ok(Self {
+            timeout: self.timeout,
+            max_body: self.max_body,
+            ..rebuilt
+        })
+    }
+
+    fn build(mode: Mode, extra_roots: Vec<reqwest::Certificate>) -> Result<Self, ConfigError> {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .redirect(reqwest::redirect::Policy::none())
@@ -175,6 +218,9 @@ impl HttpClient {
             Mode::HttpsOnly => builder.https_only(true),
             Mode::DevLoopback => builder.no_proxy(),
         };
+        for root in &extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
         let client = builder.build().map_err(|e| {
             tracing::error!(error = %e, "paved-auth: the HTTP client could not be built");
             ConfigError::HttpClient
@@ -184,6 +230,7 @@ impl HttpClient {
             mode,
             timeout: DEFAULT_TIMEOUT,
             max_body: DEFAULT_MAX_BODY,
+            extra_roots,
         })
     }
 

@@ -534,6 +534,8 @@ pub enum ConfigError {
     InvalidUrl(FetchError),
     /// The HTTP client could not be built.
     HttpClient,
+    /// An extra trust anchor given to the HTTP client is not a PEM certificate.
+    RootCertificate,
     /// A key was refused.
     Key(KeyError),
 }
@@ -568,6 +570,9 @@ impl fmt::Display for ConfigError {
             Self::OutOfRange(setting) => write!(f, "`{setting}` is outside its permitted range"),
             Self::InvalidUrl(e) => write!(f, "the JWKS URL is refused: {e}"),
             Self::HttpClient => f.write_str("the HTTP client could not be built"),
+            Self::RootCertificate => {
+                f.write_str("the extra root certificate is not a PEM CERTIFICATE block")
+            }
             Self::Key(e) => write!(f, "{e}"),
         }
     }

@@ -87,9 +87,10 @@ fn unauthenticated<B, ResBody: From<String>>(
             .uri()
             .path_and_query()
             .map_or("/", http::uri::PathAndQuery::as_str);
-        let location = url::form_urlencoded::Serializer::new(format!("{}?", login.0.login_path))
+        let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("return_to", path_and_query)
             .finish();
+        let location = format!("{}?{query}", login.0.login_path);
         if let Ok(response) = pages::redirect(&location) {
             return response;
         }
