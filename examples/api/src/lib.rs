@@ -39,6 +39,7 @@
 //! | `PAVED_API_AUDIENCE` | required: this API's identifier, one of the token's `aud` values (the resource indicator the client asks for) |
 //! | `PAVED_API_JWKS_URL` | optional: the key set; without it, the `jwks_uri` of the issuer's OpenID discovery document, fetched once at startup |
 //! | `PAVED_API_DEV_LOOPBACK` | `1`: a local provider over plain `http`, loopback hosts only; `0` or unset: `https` only |
+//! | `PAVED_API_CA_FILE` | optional: a PEM file of extra root certificates for the provider's https (a private PKI, the demo's local CA); the Mozilla roots stay trusted |
 //! | `PAVED_API_ADDR` | the listening address (default `127.0.0.1:8081`) |
 //! | `PAVED_API_LOG` | the log level (default `info`; `debug` shows why a token was refused) |
 //!
@@ -90,11 +91,13 @@ pub struct ApiConfig {
     pub jwks_url: Option<String>,
     /// Allow plain `http` to the provider, for loopback hosts only (local development).
     pub dev_loopback: bool,
+    /// Extra trust anchors (PEM) for the provider's certificate, next to the Mozilla roots.
+    pub root_certificates_pem: Option<Vec<u8>>,
 }
 
 impl ApiConfig {
-    /// Reads `PAVED_API_ISSUER`, `PAVED_API_AUDIENCE`, `PAVED_API_JWKS_URL` and
-    /// `PAVED_API_DEV_LOOPBACK` (see the [crate documentation](crate)).
+    /// Reads `PAVED_API_ISSUER`, `PAVED_API_AUDIENCE`, `PAVED_API_JWKS_URL`,
+    /// `PAVED_API_DEV_LOOPBACK` and `PAVED_API_CA_FILE` (see the [crate documentation](crate)).
     ///
     /// # Errors
     ///
@@ -108,7 +111,8 @@ impl ApiConfig {
     /// # Errors
     ///
     /// [`Error::MissingVar`] for an unset or empty issuer or audience;
-    /// [`Error::InvalidVar`] if `PAVED_API_DEV_LOOPBACK` is not `0` or `1`.
+    /// [`Error::InvalidVar`] if `PAVED_API_DEV_LOOPBACK` is not `0` or `1` or
+    /// `PAVED_API_CA_FILE` cannot be read.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let required = |name: &'static str| var(name).ok_or(Error::MissingVar(name));
@@ -117,11 +121,19 @@ impl ApiConfig {
             Some("1") => true,
             Some(_) => return Err(Error::InvalidVar("PAVED_API_DEV_LOOPBACK")),
         };
+        let root_certificates_pem = match var("PAVED_API_CA_FILE") {
+            None => None,
+            Some(path) => Some(std::fs::read(&path).map_err(|e| {
+                tracing::error!(%path, error = %e, "example-api: cannot read the CA file");
+                Error::InvalidVar("PAVED_API_CA_FILE")
+            })?),
+        };
         Ok(Self {
             issuer: required("PAVED_API_ISSUER")?,
             audience: required("PAVED_API_AUDIENCE")?,
             jwks_url: var("PAVED_API_JWKS_URL"),
             dev_loopback,
+            root_certificates_pem,
         })
     }
 }
@@ -169,12 +181,15 @@ impl std::error::Error for Error {}
 /// [`Error::Discovery`] or [`Error::Metadata`] if discovery fails; [`Error::Auth`] for a URL
 /// the transport policy refuses (`http`, or a non-loopback host with `dev_loopback`).
 pub async fn app(config: &ApiConfig) -> Result<Router, Error> {
-    let client = if config.dev_loopback {
+    let mut client = if config.dev_loopback {
         HttpClient::dev_loopback()
     } else {
         HttpClient::new()
     }
     .map_err(Error::Auth)?;
+    if let Some(pem) = &config.root_certificates_pem {
+        client = client.add_root_certificates_pem(pem).map_err(Error::Auth)?;
+    }
     let jwks_url = match &config.jwks_url {
         Some(url) => url.clone(),
         None => discover_jwks_url(config, &client).await?,

@@ -98,6 +98,7 @@ impl Idp {
             audience: AUDIENCE.to_owned(),
             jwks_url: Some(format!("{}/jwks", self.issuer)),
             dev_loopback: true,
+            root_certificates_pem: None,
         }
     }
 
@@ -468,6 +469,7 @@ async fn dev_loopback_refuses_a_provider_that_is_not_on_loopback() {
             audience: AUDIENCE.to_owned(),
             jwks_url: Some(url.to_owned()),
             dev_loopback: true,
+            root_certificates_pem: None,
         };
         let err = app(&config).await.unwrap_err();
         assert!(
@@ -502,6 +504,7 @@ fn config_from_lookup_requires_issuer_and_audience_and_reads_dev_loopback() {
             audience: AUDIENCE.to_owned(),
             jwks_url: None,
             dev_loopback: false,
+            root_certificates_pem: None,
         }
     );
     let config = ApiConfig::from_lookup(vars(&[
