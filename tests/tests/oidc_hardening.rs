@@ -455,3 +455,42 @@ async fn logout_can_clear_storage_only() {
     );
     assert!(!app::logged_in(&t.app, &jar).await);
 }
+
+/// `OidcLogin::session` on a public page: no cookie, a forged cookie and an ended session are
+/// all "signed out"; a live session is found without any redirect or 401.
+#[tokio::test]
+async fn public_pages_see_the_session_only_while_it_is_live() {
+    let clock = TestClock::now();
+    let idp = app::start_hostile(&clock).await;
+    let t = app::hostile_app(&idp, &clock, |b| b, |b| b).await.unwrap();
+    let headers_of = |jar: &Jar| {
+        let mut headers = http::HeaderMap::new();
+        if let Some(cookie) = jar.header() {
+            headers.insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        headers
+    };
+    let jar = Jar::default();
+    assert!(t.login.session(&headers_of(&jar)).await.unwrap().is_none());
+
+    let reply = app::hostile_login(&idp, &t.app, &jar).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let session = t.login.session(&headers_of(&jar)).await.unwrap();
+    assert!(session.is_some_and(|s| !s.subject().is_empty()));
+
+    let forged = Jar::default();
+    for name in jar.names() {
+        forged.set(&name, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    }
+    assert!(
+        t.login
+            .session(&headers_of(&forged))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let before_logout = headers_of(&jar);
+    app::logout(&t.app, &jar).await;
+    assert!(t.login.session(&before_logout).await.unwrap().is_none());
+}

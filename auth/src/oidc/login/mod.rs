@@ -119,6 +119,25 @@ impl OidcLogin {
         RequireLoginLayer::new(self.clone())
     }
 
+    /// The session the request's cookie names, if it has a live one of this login: for a
+    /// public page that looks different to a signed-in user. Routes that need a user use
+    /// [`require_login`](Self::require_login) and the [`Session`](crate::oidc::Session)
+    /// extractor instead.
+    ///
+    /// A cookie naming no session, an expired session or one sealed for another login is
+    /// `Ok(None)`, exactly as [`require_login`](Self::require_login) sees it.
+    ///
+    /// # Errors
+    ///
+    /// [`LoginError`] when the session store fails (the caller decides whether the page can
+    /// be shown signed out).
+    pub async fn session(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Option<crate::oidc::Session>, crate::oidc::LoginError> {
+        crate::oidc::require::service::load(self, headers).await
+    }
+
     /// The client.
     #[must_use]
     pub fn client(&self) -> &OidcClient {

@@ -6,7 +6,7 @@
 //! unsafe methods) gets a bare `401`, so scripts see the failure instead of a login page.
 
 mod layer;
-mod service;
+pub(crate) mod service;
 
 pub use layer::RequireLoginLayer;
 pub use service::RequireLogin;

@@ -64,7 +64,10 @@ where
     }
 }
 
-async fn load(login: &OidcLogin, headers: &HeaderMap) -> Result<Option<Session>, LoginError> {
+pub(crate) async fn load(
+    login: &OidcLogin,
+    headers: &HeaderMap,
+) -> Result<Option<Session>, LoginError> {
     let inner = &login.0;
     let Some(loaded) = inner.sessions.load(headers).await? else {
         return Ok(None);
