@@ -6,8 +6,10 @@
 //   node server.mjs --config <file> [--port <n>] [--exit-on-stdin-close]
 //   node server.mjs --generate-keys EC,OKP,RSA
 //
-// `--port 0` (the default) takes a free port; the issuer is always `http://127.0.0.1:<port>`.
-// When listening it prints exactly one line `READY http://127.0.0.1:<port>` on stdout.
+// `--port 0` (the default) takes a free port; the issuer is `http://127.0.0.1:<port>`, or with a
+// `tls` section in the config (`{ "cert_file": …, "key_file": … }`, a certificate for
+// `localhost`) `https://localhost:<port>`; it listens on 127.0.0.1 either way.
+// When listening it prints exactly one line `READY <issuer>` on stdout.
 // SIGTERM, SIGINT or (with --exit-on-stdin-close) the end of stdin stop it cleanly: the token
 // store is written to `state_file` so that a restart on the same port keeps sessions, grants and
 // refresh tokens (the key-rotation tests restart the provider mid-session).
@@ -18,6 +20,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import process from 'node:process';
 
 const LOOPBACK = '127.0.0.1';
@@ -197,7 +200,31 @@ function saveState(file) {
 
 // ---------------------------------------------------------------------------------------------
 
-function providerConfiguration(config) {
+// RFC 8707 resource indicators for one resource server (`resource_server` in the config): its
+// access tokens are RFC 9068 JWTs (`typ: at+jwt`, ES256) whose `aud` is the server's
+// identifier, issued when the client asks for one of its scopes. Without the section, access
+// tokens stay opaque (oidc-provider's default, whose settings are then left untouched).
+function resourceIndicators(server, errors) {
+  const info = {
+    audience: server.audience,
+    scope: server.scope,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: 'ES256' } },
+  };
+  return {
+    enabled: true,
+    // A client that names no resource gets the one resource server (the web app asks for
+    // its scopes only); a refresh keeps the resource of the grant.
+    defaultResource: async (_ctx, _client, oneOf) => oneOf ?? server.audience,
+    useGrantedResource: async () => true,
+    getResourceServerInfo: async (_ctx, indicator) => {
+      if (indicator !== server.audience) throw new errors.InvalidTarget();
+      return info;
+    },
+  };
+}
+
+function providerConfiguration(config, errors) {
   const accounts = config.accounts ?? {};
   const ttl = config.ttl ?? {};
   return {
@@ -237,6 +264,9 @@ function providerConfiguration(config) {
       introspection: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      ...(config.resource_server === undefined
+        ? {}
+        : { resourceIndicators: resourceIndicators(config.resource_server, errors) }),
       pushedAuthorizationRequests: {
         enabled: true,
         requirePushedAuthorizationRequests: config.require_pushed_authorization_requests ?? false,
@@ -294,15 +324,24 @@ async function serve(args) {
     res.statusCode = 503;
     res.end();
   };
-  const server = createServer((req, res) => handler(req, res));
+  const listener = (req, res) => handler(req, res);
+  const server = config.tls === undefined
+    ? createServer(listener)
+    : createTlsServer({
+      cert: readFileSync(config.tls.cert_file),
+      key: readFileSync(config.tls.key_file),
+      minVersion: 'TLSv1.2',
+    }, listener);
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, LOOPBACK, resolve);
   });
-  const issuer = `http://${LOOPBACK}:${server.address().port}`;
+  const issuer = config.tls === undefined
+    ? `http://${LOOPBACK}:${server.address().port}`
+    : `https://localhost:${server.address().port}`;
 
-  const { default: Provider } = await import('oidc-provider');
-  const provider = new Provider(issuer, providerConfiguration(config));
+  const { default: Provider, errors } = await import('oidc-provider');
+  const provider = new Provider(issuer, providerConfiguration(config, errors));
   logErrors(provider);
   handler = provider.callback();
 

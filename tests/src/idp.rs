@@ -302,7 +302,10 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], HarnessError> {
 }
 
 /// 32 random bytes, base64url: a client secret or cookie key with 256 bits of entropy.
-fn random_secret() -> Result<String, HarnessError> {
+///
+/// # Errors
+/// [`HarnessError::Crypto`] when the system random generator fails.
+pub fn random_secret() -> Result<String, HarnessError> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
 }
 
@@ -497,6 +500,20 @@ pub struct IdpOptions {
     conform_id_token_claims: bool,
     require_pushed_authorization_requests: bool,
     accounts: BTreeMap<String, Value>,
+    port: u16,
+    resource_server: Option<Value>,
+    tls: Option<IdpTls>,
+}
+
+/// The provider's https setup: a certificate for `localhost` and the CA the harness trusts.
+#[derive(Clone, Debug)]
+pub struct IdpTls {
+    /// PEM certificate chain for `localhost`.
+    pub cert_file: PathBuf,
+    /// Its PEM private key.
+    pub key_file: PathBuf,
+    /// The PEM root that signed it.
+    pub ca_pem: String,
 }
 
 impl Default for IdpOptions {
@@ -510,6 +527,9 @@ impl Default for IdpOptions {
             conform_id_token_claims: true,
             require_pushed_authorization_requests: false,
             accounts: default_accounts(),
+            port: 0,
+            resource_server: None,
+            tls: None,
         }
     }
 }
@@ -537,6 +557,9 @@ impl fmt::Debug for IdpOptions {
                 &self.require_pushed_authorization_requests,
             )
             .field("accounts", &self.accounts.keys().collect::<Vec<_>>())
+            .field("port", &self.port)
+            .field("resource_server", &self.resource_server)
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
@@ -612,6 +635,31 @@ impl IdpOptions {
     #[must_use]
     pub fn account(mut self, id: &str, claims: Value) -> Self {
         self.accounts.insert(id.to_owned(), claims);
+        self
+    }
+
+    /// Listens on this 127.0.0.1 port instead of a free one (the demo's fixed URLs).
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Serves https with this certificate (for `localhost`); the issuer is then
+    /// `https://localhost:PORT` (the provider still listens on 127.0.0.1 only).
+    #[must_use]
+    pub fn tls(mut self, tls: IdpTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Registers one resource server (RFC 8707): a client asking for any of its `scope` values
+    /// (space-separated) gets an RFC 9068 JWT access token (`typ: at+jwt`, ES256) whose `aud`
+    /// is `audience`, without naming the resource; refreshes keep it. Without this, access
+    /// tokens are opaque.
+    #[must_use]
+    pub fn resource_server(mut self, audience: &str, scope: &str) -> Self {
+        self.resource_server = Some(json!({ "audience": audience, "scope": scope }));
         self
     }
 }
@@ -926,8 +974,15 @@ struct Process {
     stdin: Option<ChildStdin>,
 }
 
-fn harness_client() -> Result<reqwest::Client, HarnessError> {
-    reqwest::Client::builder()
+fn harness_client(ca_pem: Option<&str>) -> Result<reqwest::Client, HarnessError> {
+    let mut builder = reqwest::Client::builder();
+    if let Some(pem) = ca_pem {
+        builder = builder.add_root_certificate(
+            reqwest::Certificate::from_pem(pem.as_bytes())
+                .map_err(http_error("reading the provider's CA"))?,
+        );
+    }
+    builder
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(HTTP_TIMEOUT)
@@ -944,6 +999,7 @@ pub struct Idp {
     config_path: PathBuf,
     client_secrets: BTreeMap<String, String>,
     jwt_key: Option<ClientSigningKey>,
+    ca_pem: Option<String>,
     log: LogTail,
     process: Option<Process>,
     // Declared last: dropped after the process is gone.
@@ -1009,6 +1065,18 @@ impl Idp {
             "require_pushed_authorization_requests": options.require_pushed_authorization_requests,
             "state_file": dir.0.join("state.json"),
         });
+        let mut config = config;
+        if let Some(object) = config.as_object_mut() {
+            if let Some(server) = options.resource_server {
+                object.insert("resource_server".to_owned(), server);
+            }
+            if let Some(tls) = &options.tls {
+                object.insert(
+                    "tls".to_owned(),
+                    json!({ "cert_file": tls.cert_file, "key_file": tls.key_file }),
+                );
+            }
+        }
         let config_path = dir.0.join("config.json");
 
         let mut idp = Self {
@@ -1019,12 +1087,13 @@ impl Idp {
             config_path,
             client_secrets,
             jwt_key,
+            ca_pem: options.tls.map(|t| t.ca_pem),
             log: LogTail::default(),
             process: None,
             dir,
         };
         idp.write_config()?;
-        idp.spawn(0).await?;
+        idp.spawn(options.port).await?;
         Ok(idp)
     }
 
@@ -1114,7 +1183,7 @@ impl Idp {
 
     /// Polls discovery until it answers with this issuer (RFC 8414 §3.3 exact match).
     async fn fetch_metadata(&self, issuer: &str, deadline: Instant) -> Result<Value, String> {
-        let client = harness_client().map_err(|e| e.to_string())?;
+        let client = harness_client(self.ca_pem.as_deref()).map_err(|e| e.to_string())?;
         let url = format!("{issuer}/.well-known/openid-configuration");
         loop {
             let attempt = async {

@@ -11,5 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod browser;
+pub mod demo;
 pub mod hostile;
 pub mod idp;

@@ -11,6 +11,7 @@
 
 mod cli;
 mod controls;
+mod demo;
 mod runner;
 mod tasks;
 mod tools;
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
                 })
                 .unwrap_or(Ok(()))
         }
-        Command::Demo => tasks::demo(&ctx),
+        Command::Demo => demo::demo(&ctx),
         Command::Deny => tasks::deny(&ctx),
         Command::Sbom => tasks::sbom(&ctx),
         Command::Fuzz { target, seconds } => tasks::fuzz_command(&ctx, target.as_deref(), seconds),

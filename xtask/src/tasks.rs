@@ -6,6 +6,7 @@ use std::process::Command;
 
 use crate::cli::SMOKE_FUZZ_SECONDS;
 use crate::controls;
+use crate::demo;
 use crate::runner::{self, Ctx, Failure, Stage};
 use crate::tools::{self, Nightly};
 
@@ -80,22 +81,12 @@ const E2E_PACKAGE: &str = "paved-tests";
 
 /// End-to-end: the login against the real identity provider (npm `oidc-provider`, pinned by
 /// `tests/idp/package-lock.json` and installed by the harness with `npm ci` when missing) and
-/// against the hostile authorization server.
+/// against the hostile authorization server; the demo setup in headless Chromium (installed
+/// here with apt-get when missing); the MDN HTTP Observatory scan of the web app (pinned by
+/// `tests/observatory/package-lock.json`).
 fn e2e(ctx: &Ctx) -> Result<(), Failure> {
-    for tool in ["node", "npm"] {
-        if runner::output({
-            let mut c = Command::new(tool);
-            c.arg("--version");
-            c
-        })
-        .is_none()
-        {
-            return Err(Failure(format!(
-                "`{tool}` is not installed: the end-to-end stage runs the identity provider on \
-                 Node.js (Debian: `apt-get install nodejs npm`)"
-            )));
-        }
-    }
+    demo::ensure_node()?;
+    demo::ensure_browser()?;
     test_run(ctx, &["--package", E2E_PACKAGE])
 }
 
@@ -241,14 +232,6 @@ pub(crate) fn bench(ctx: &Ctx, args: &[String]) -> Result<(), Failure> {
     runner::run(&mut cmd)
 }
 
-/// What `cargo xtask demo` starts; each must exist before the demo can run.
-const DEMO_PARTS: &[(&str, &str)] = &[
-    ("examples/api", "the resource-server example"),
-    ("examples/webapp", "the login web app example"),
-    ("tests/idp", "the local identity provider"),
-];
-
-/// `cargo xtask demo`.
 /// The crates a service depends on: one SBOM each.
 pub(crate) const SBOM_CRATES: &[(&str, &str)] = &[
     ("secrets", "paved-secrets"),
@@ -340,24 +323,6 @@ fn scratch_files(root: &Path) -> Vec<PathBuf> {
     found
 }
 
-pub(crate) fn demo(ctx: &Ctx) -> Result<(), Failure> {
-    let missing: Vec<String> = DEMO_PARTS
-        .iter()
-        .filter(|(dir, _)| !ctx.root.join(dir).is_dir())
-        .map(|(dir, what)| format!("{dir} ({what})"))
-        .collect();
-    if missing.is_empty() {
-        Err(Failure::new(
-            "the examples exist but the demo launcher has not been written yet",
-        ))
-    } else {
-        Err(Failure::new(format!(
-            "the demo cannot run yet; missing: {}",
-            missing.join(", ")
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,16 +408,5 @@ mod tests {
             let manifest = fs::read_to_string(ctx.root.join(dir).join("Cargo.toml")).unwrap();
             assert!(manifest.contains(&format!("name = \"{name}\"")), "{dir}");
         }
-    }
-
-    #[test]
-    fn demo_fails_and_names_what_is_missing() {
-        let ctx = Ctx {
-            root: PathBuf::from("/nonexistent"),
-            cargo: PathBuf::from("cargo"),
-        };
-        let err = demo(&ctx).unwrap_err();
-        assert!(err.0.contains("examples/api"), "{err}");
-        assert!(err.0.contains("examples/webapp"), "{err}");
     }
 }
