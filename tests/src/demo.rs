@@ -52,6 +52,11 @@ pub const API_SCOPES: &str = "items:read items:write";
 /// The CA certificate's file name in the demo folder (what a browser is told to trust).
 pub const CA_FILE: &str = "paved-dev-ca.pem";
 const CA_KEY_FILE: &str = "paved-dev-ca-key.pem";
+/// The web app's host name in the demo. The app sends HSTS as in production, and a browser
+/// would then pin `localhost` itself — every local port — to https for two years; a name of
+/// its own under `.localhost` (RFC 6761 §6.3: always loopback; Chromium, Firefox and curl
+/// resolve it themselves) keeps that pin on the demo.
+pub const WEBAPP_HOST: &str = "paved.localhost";
 /// The common name of the development CA, as browsers show it.
 pub const CA_NAME: &str = "paved local development CA";
 /// How long a graceful shutdown may take before connections are cut.
@@ -201,13 +206,15 @@ impl DevCa {
         &self.cert_path
     }
 
-    /// A new server certificate for `localhost`, `127.0.0.1` and `::1`, signed by this CA.
+    /// A new server certificate for `localhost`, [`WEBAPP_HOST`], `127.0.0.1` and `::1`,
+    /// signed by this CA.
     ///
     /// # Errors
     /// [`DemoError::Certificate`] when key generation or signing fails.
     pub fn server_cert(&self) -> Result<ServerCert, DemoError> {
         let mut params = CertificateParams::new(vec![
             "localhost".to_owned(),
+            WEBAPP_HOST.to_owned(),
             "127.0.0.1".to_owned(),
             "::1".to_owned(),
         ])
@@ -284,10 +291,13 @@ pub struct DemoOptions {
     pub api_port: u16,
     /// The provider's port (0: a free one).
     pub idp_port: u16,
+    /// The web app's host name: [`WEBAPP_HOST`], or `localhost` for a client that resolves
+    /// no other name under `.localhost` (Node's resolver, the header scanner).
+    pub webapp_host: String,
 }
 
 impl DemoOptions {
-    /// Free ports, CA in `dir`: what tests use.
+    /// Free ports, CA in `dir`, the web app on [`WEBAPP_HOST`]: what tests use.
     #[must_use]
     pub fn ephemeral(dir: PathBuf) -> Self {
         Self {
@@ -295,6 +305,7 @@ impl DemoOptions {
             webapp_port: 0,
             api_port: 0,
             idp_port: 0,
+            webapp_host: WEBAPP_HOST.to_owned(),
         }
     }
 }
@@ -305,6 +316,7 @@ pub struct Demo {
     ca: DevCa,
     spki_sha256: String,
     webapp_origin: String,
+    webapp_addr: SocketAddr,
     api_origin: String,
     handles: Vec<Handle<SocketAddr>>,
     tasks: Vec<JoinHandle<()>>,
@@ -338,7 +350,7 @@ impl Demo {
         // Bound first: the origins go into the provider's client registration.
         let (webapp_listener, webapp_port) = bind(options.webapp_port)?;
         let (api_listener, api_port) = bind(options.api_port)?;
-        let webapp_origin = format!("https://localhost:{webapp_port}");
+        let webapp_origin = format!("https://{}:{webapp_port}", options.webapp_host);
         let api_origin = format!("https://localhost:{api_port}");
 
         let (cert_file, key_file) = server_cert.write_pem(&options.dir)?;
@@ -398,6 +410,7 @@ impl Demo {
             ca,
             spki_sha256: server_cert.spki_sha256,
             webapp_origin,
+            webapp_addr: SocketAddr::from(([127, 0, 0, 1], webapp_port)),
             api_origin,
             handles: Vec::new(),
             tasks: Vec::new(),
@@ -424,10 +437,16 @@ impl Demo {
         Ok(())
     }
 
-    /// The web app's origin, `https://localhost:PORT`.
+    /// The web app's origin, `https://HOST:PORT`.
     #[must_use]
     pub fn webapp_origin(&self) -> &str {
         &self.webapp_origin
+    }
+
+    /// Where the web app listens (for a client that does not resolve [`WEBAPP_HOST`]).
+    #[must_use]
+    pub fn webapp_addr(&self) -> SocketAddr {
+        self.webapp_addr
     }
 
     /// The API's origin, `https://localhost:PORT`.

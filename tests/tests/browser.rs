@@ -8,11 +8,12 @@
 
 use std::error::Error;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use paved_tests::browser::{Chromedriver, eval, screenshot};
-use paved_tests::demo::{Demo, DemoOptions};
+use paved_tests::demo::{Demo, DemoOptions, WEBAPP_HOST};
 use paved_tests::idp::USER;
 
 type TestResult = Result<(), Box<dyn Error + Send + Sync>>;
@@ -76,14 +77,15 @@ async fn setup(name: &str) -> Result<Setup, Box<dyn Error + Send + Sync>> {
 /// fails the test with the error. The browser session is closed either way.
 async fn run<F, Fut>(name: &str, body: F)
 where
-    F: FnOnce(Client, String, String) -> Fut,
+    F: FnOnce(Client, String, String, SocketAddr) -> Fut,
     Fut: Future<Output = TestResult>,
 {
     let setup = setup(name).await.unwrap();
     let origin = setup.demo.webapp_origin().to_owned();
     let ca_pem = setup.demo.ca().cert_pem().to_owned();
     let client = setup.client.clone();
-    let result = body(setup.client.clone(), origin, ca_pem).await;
+    let addr = setup.demo.webapp_addr();
+    let result = body(setup.client.clone(), origin, ca_pem, addr).await;
     if let Err(e) = result {
         let url = client.current_url().await.map(|u| u.to_string());
         let shot = screenshot(&client, &format!("{name}-failure")).await;
@@ -165,7 +167,7 @@ async fn sign_in(client: &Client, origin: &str) -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_login_shows_the_name_and_no_token_reaches_page_scripts() {
-    run("login", |client, origin, _ca| async move {
+    run("login", |client, origin, _ca, _addr| async move {
         sign_in(&client, &origin).await?;
         screenshot(&client, "logged-in").await?;
 
@@ -210,7 +212,7 @@ async fn browser_login_shows_the_name_and_no_token_reaches_page_scripts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_csp_nonce_runs_the_page_script_and_blocks_injected_scripts() {
-    run("csp", |client, origin, _ca| async move {
+    run("csp", |client, origin, _ca, _addr| async move {
         client.goto(&format!("{origin}/")).await?;
         // The page's own inline script carries the response's nonce and ran.
         let status = text_of(&client, "#script-status").await?;
@@ -276,7 +278,7 @@ async fn browser_csp_nonce_runs_the_page_script_and_blocks_injected_scripts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_api_call_then_logout_ends_the_session() {
-    run("api-logout", |client, origin, ca_pem| async move {
+    run("api-logout", |client, origin, ca_pem, addr| async move {
         sign_in(&client, &origin).await?;
 
         // The button posts to the web app, which calls the API server-side with the session's
@@ -336,6 +338,7 @@ async fn browser_api_call_then_logout_ends_the_session() {
             .redirect(reqwest::redirect::Policy::none())
             .tls_built_in_root_certs(false)
             .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes())?)
+            .resolve(WEBAPP_HOST, addr)
             .build()?;
         let cookie_header = before
             .iter()

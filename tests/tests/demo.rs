@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use paved_auth::http_client::{FetchError, HttpClient};
-use paved_tests::demo::{CA_FILE, Demo, DemoOptions, DevCa};
+use paved_tests::demo::{CA_FILE, Demo, DemoOptions, DevCa, WEBAPP_HOST};
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("paved-demo-{name}-{}", std::process::id()));
@@ -27,6 +27,7 @@ async fn demo_serves_every_hop_over_https_under_the_dev_ca() {
         )
         .https_only(true)
         .redirect(reqwest::redirect::Policy::none())
+        .resolve(WEBAPP_HOST, demo.webapp_addr())
         .build()
         .unwrap();
 

@@ -85,9 +85,12 @@ async fn scan(host: &str, ca_file: &Path) -> Value {
 async fn observatory_grades_the_webapp_a_plus() {
     ensure_scanner().await;
     let dir = std::env::temp_dir().join(format!("paved-observatory-{}", std::process::id()));
-    let demo = Demo::start(DemoOptions::ephemeral(dir.clone()))
-        .await
-        .unwrap();
+    // Node's resolver knows `localhost` but no other name under `.localhost`.
+    let options = DemoOptions {
+        webapp_host: "localhost".to_owned(),
+        ..DemoOptions::ephemeral(dir.clone())
+    };
+    let demo = Demo::start(options).await.unwrap();
     let host = demo
         .webapp_origin()
         .trim_start_matches("https://")

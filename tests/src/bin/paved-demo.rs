@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use paved_tests::demo::{API_SCOPES, Demo, DemoOptions};
+use paved_tests::demo::{API_SCOPES, Demo, DemoOptions, WEBAPP_HOST};
 use paved_tests::idp::{OTHER_USER, USER};
 
 fn port(var: &str, default: u16) -> Result<u16, String> {
@@ -39,6 +39,7 @@ fn options() -> Result<DemoOptions, String> {
         webapp_port: port("PAVED_DEMO_WEBAPP_PORT", 8443)?,
         api_port: port("PAVED_DEMO_API_PORT", 8081)?,
         idp_port: port("PAVED_DEMO_IDP_PORT", 8090)?,
+        webapp_host: WEBAPP_HOST.to_owned(),
     })
 }
 
@@ -79,6 +80,9 @@ async fn main() -> ExitCode {
          \x20 Firefox: Settings → Certificates → View Certificates → Authorities → Import;\n\
          \x20 curl: curl --cacert {ca} {webapp}/\n\
          Trust it on this machine only, and remove it when you are done (its key is next to it).\n\
+         \n\
+         The web app is on {WEBAPP_HOST} (always this machine) because it sends HSTS as in\n\
+         production: your browser pins that name to https, not localhost.\n\
          \n\
          Ctrl-C stops everything.",
         webapp = demo.webapp_origin(),
