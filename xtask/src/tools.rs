@@ -137,9 +137,34 @@ mod tests {
         assert_eq!(version_in("no version here"), None);
     }
 
+    /// The ring-only rule read straight from the lockfile: `deny.toml` bans these, but its
+    /// stage passes whether or not a ban entry is present as long as the crate is absent.
+    #[test]
+    fn the_lockfile_has_no_second_crypto_library() {
+        let ctx = crate::runner::Ctx::from_env();
+        let lock = std::fs::read_to_string(ctx.root.join("Cargo.lock")).unwrap();
+        let names: Vec<&str> = lock
+            .lines()
+            .filter_map(|l| l.strip_prefix("name = \""))
+            .filter_map(|l| l.strip_suffix('"'))
+            .collect();
+        assert!(names.contains(&"ring"), "the lockfile was not read");
+        for banned in [
+            "openssl",
+            "openssl-sys",
+            "native-tls",
+            "aws-lc-rs",
+            "aws-lc-sys",
+            "boring",
+            "boring-sys",
+        ] {
+            assert!(!names.contains(&banned), "Cargo.lock contains {banned}");
+        }
+    }
+
     #[test]
     fn pinned_tools_are_exact_versions() {
-        for tool in [CARGO_DENY, CARGO_FUZZ] {
+        for tool in [CARGO_DENY, CARGO_FUZZ, CARGO_CYCLONEDX] {
             assert_eq!(
                 tool.version.split('.').count(),
                 3,
