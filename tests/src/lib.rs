@@ -15,3 +15,4 @@ pub mod browser;
 pub mod demo;
 pub mod hostile;
 pub mod idp;
+pub mod redis;

@@ -1,5 +1,6 @@
 //! `cargo xtask demo`, and the system packages the end-to-end stage needs (Node.js for the
-//! identity provider and the scanner, Chromium and its driver for the browser test).
+//! identity provider and the scanner, Chromium and its driver for the browser test, Redis for
+//! the scale-out tests).
 //!
 //! The demo itself is the `paved-demo` binary of the end-to-end crate (`tests/src/demo.rs`):
 //! the browser test runs the very same setup, so what a newcomer starts is what CI checks.
@@ -8,9 +9,14 @@ use std::process::Command;
 
 use crate::runner::{self, Ctx, Failure};
 
-/// The Debian packages of the browser test: the browser and the WebDriver server of the same
-/// build (Debian ships them together, so their versions always match).
-pub(crate) const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver"];
+/// The Debian packages the end-to-end stage installs when missing, each with the binary that
+/// shows it is there: the browser and the WebDriver server of the same build (Debian ships
+/// them together, so their versions match), and Redis for the multi-instance tests.
+pub(crate) const E2E_PACKAGES: &[(&str, &str)] = &[
+    ("chromium", "chromium"),
+    ("chromedriver", "chromium-driver"),
+    ("redis-server", "redis-server"),
+];
 
 /// The first `major` number in a `--version` line (`Chromium 156.0.8078.79 built on …`,
 /// `ChromeDriver 156.0.8078.79 (…)`).
@@ -50,34 +56,44 @@ fn is_root() -> bool {
     .is_some_and(|uid| uid.trim() == "0")
 }
 
-/// Chromium and chromedriver, installed with apt-get when missing (and said so).
-pub(crate) fn ensure_browser() -> Result<(), Failure> {
-    let present = || (version_of("chromium"), version_of("chromedriver"));
-    if let (Some(_), Some(_)) = present() {
-        return check_browser_versions(present());
+/// The [`E2E_PACKAGES`] whose binary is missing, installed with apt-get (and said so); then
+/// Chromium and chromedriver must be the same major version.
+pub(crate) fn ensure_e2e_packages() -> Result<(), Failure> {
+    let missing: Vec<&str> = E2E_PACKAGES
+        .iter()
+        .filter(|(binary, _)| version_of(binary).is_none())
+        .map(|(_, package)| *package)
+        .collect();
+    if !missing.is_empty() {
+        if !is_root() || version_of("apt-get").is_none() {
+            return Err(Failure::new(format!(
+                "the end-to-end stage needs Debian's {} (not installed, and apt-get cannot run \
+                 here as root): install them, then run again",
+                missing.join(", ")
+            )));
+        }
+        println!(
+            "{} not installed: installing with apt-get (Debian packages)",
+            missing.join(", ")
+        );
+        let apt = |args: &[&str]| {
+            let mut c = Command::new("apt-get");
+            c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            c
+        };
+        runner::run(&mut apt(&["update", "-qq"]))?;
+        let mut install = apt(&["install", "-y", "-qq", "--no-install-recommends"]);
+        install.args(&missing);
+        runner::run(&mut install).map_err(|e| {
+            Failure::new(format!("apt-get install {} failed: {e}", missing.join(" ")))
+        })?;
+        if let Some((binary, _)) = E2E_PACKAGES.iter().find(|(b, _)| version_of(b).is_none()) {
+            return Err(Failure::new(format!(
+                "`{binary}` is still missing after the install"
+            )));
+        }
     }
-    if !is_root() || version_of("apt-get").is_none() {
-        return Err(Failure::new(format!(
-            "the browser test needs Debian's {} (not installed, and apt-get cannot run here as \
-             root): install them, then run again",
-            BROWSER_PACKAGES.join(" and ")
-        )));
-    }
-    println!(
-        "{} not installed: installing with apt-get (Debian packages)",
-        BROWSER_PACKAGES.join(" and ")
-    );
-    let apt = |args: &[&str]| {
-        let mut c = Command::new("apt-get");
-        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        c
-    };
-    runner::run(&mut apt(&["update", "-qq"]))?;
-    let mut install = apt(&["install", "-y", "-qq", "--no-install-recommends"]);
-    install.args(BROWSER_PACKAGES);
-    runner::run(&mut install)
-        .map_err(|e| Failure::new(format!("apt-get install chromium failed: {e}")))?;
-    check_browser_versions(present())
+    check_browser_versions((version_of("chromium"), version_of("chromedriver")))
 }
 
 fn check_browser_versions(found: (Option<String>, Option<String>)) -> Result<(), Failure> {

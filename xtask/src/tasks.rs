@@ -81,12 +81,13 @@ const E2E_PACKAGE: &str = "paved-tests";
 
 /// End-to-end: the login against the real identity provider (npm `oidc-provider`, pinned by
 /// `tests/idp/package-lock.json` and installed by the harness with `npm ci` when missing) and
-/// against the hostile authorization server; the demo setup in headless Chromium (installed
-/// here with apt-get when missing); the MDN HTTP Observatory scan of the web app (pinned by
-/// `tests/observatory/package-lock.json`).
+/// against the hostile authorization server; the demo setup in headless Chromium; the MDN
+/// HTTP Observatory scan of the web app (pinned by `tests/observatory/package-lock.json`); the
+/// multi-instance tests on Redis. Chromium, chromedriver and redis-server are installed here
+/// with apt-get when missing.
 fn e2e(ctx: &Ctx) -> Result<(), Failure> {
     demo::ensure_node()?;
-    demo::ensure_browser()?;
+    demo::ensure_e2e_packages()?;
     test_run(ctx, &["--package", E2E_PACKAGE])
 }
 
