@@ -53,7 +53,9 @@ impl Chromedriver {
     /// start within 20 s.
     pub async fn start() -> io::Result<Self> {
         let mut child = Command::new(DRIVER)
-            .args(["--port=0", "--allowed-ips=127.0.0.1", "--log-level=WARNING"])
+            // No `--allowed-ips`: that flag switches chromedriver to listening on every
+            // interface; without it, it listens on loopback only.
+            .args(["--port=0", "--log-level=WARNING"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -35,10 +35,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use paved_secrets::SecretString;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, PublicKeyData as _,
+    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    NameConstraints, PublicKeyData as _,
 };
 use ring::digest;
+use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -49,9 +51,16 @@ use crate::idp::{Idp, IdpOptions, IdpTls, random_secret};
 pub const WEBAPP_CLIENT: &str = "paved-webapp";
 /// The scopes of the API (the resource server registered at the provider).
 pub const API_SCOPES: &str = "items:read items:write";
-/// The CA certificate's file name in the demo folder (what a browser is told to trust).
-pub const CA_FILE: &str = "paved-dev-ca.pem";
-const CA_KEY_FILE: &str = "paved-dev-ca-key.pem";
+/// The CA certificate's file name in the demo folder (what a browser is told to trust). The
+/// `-v2` names the CA with name constraints and a one-year validity: a folder holding an older,
+/// unconstrained CA gets a new one instead of reusing it.
+pub const CA_FILE: &str = "paved-dev-ca-v2.pem";
+const CA_KEY_FILE: &str = "paved-dev-ca-v2-key.pem";
+/// How long the CA is valid: long enough not to re-import it every week, short enough that a
+/// forgotten import does not stay trusted for years.
+const CA_VALIDITY_DAYS: i64 = 365;
+/// How long a server certificate is valid (they are made anew at every start).
+const SERVER_CERT_VALIDITY_DAYS: i64 = 30;
 /// The web app's host name in the demo. The app sends HSTS as in production, and a browser
 /// would then pin `localhost` itself — every local port — to https for two years; a name of
 /// its own under `.localhost` (RFC 6761 §6.3: always loopback; Chromium, Firefox and curl
@@ -135,6 +144,23 @@ impl fmt::Debug for ServerCert {
 
 fn ca_params() -> CertificateParams {
     let mut params = CertificateParams::default();
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(CA_VALIDITY_DAYS);
+    // A browser told to trust this CA trusts it for loopback names and addresses only
+    // (RFC 5280 §4.2.1.10; `localhost` covers `paved.localhost`): a stolen key cannot
+    // impersonate any other site.
+    params.name_constraints = Some(NameConstraints {
+        permitted_subtrees: vec![
+            GeneralSubtree::DnsName("localhost".to_owned()),
+            GeneralSubtree::IpAddress(CidrSubnet::V4([127, 0, 0, 0], [255, 0, 0, 0])),
+            GeneralSubtree::IpAddress(CidrSubnet::V6(
+                std::net::Ipv6Addr::LOCALHOST.octets(),
+                [0xff; 16],
+            )),
+        ],
+        excluded_subtrees: Vec::new(),
+    });
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, CA_NAME);
     name.push(DnType::OrganizationName, "paved demo");
@@ -161,11 +187,31 @@ fn write_file(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
 impl DevCa {
     /// Loads the CA from `dir`, or makes one there (ECDSA P-256) when there is none.
     ///
+    /// A stored CA is used only if the folder is not writable by group or others, the key is
+    /// readable by its owner only, and the certificate holds that key's public key: a CA
+    /// planted by someone else is refused, not trusted.
+    ///
     /// # Errors
-    /// [`DemoError::Certificate`] when the stored key does not parse or signing fails, and I/O
-    /// errors.
+    /// [`DemoError::Certificate`] when the stored CA is refused, the key does not parse or
+    /// signing fails, and I/O errors.
     pub fn load_or_create(dir: &Path) -> Result<Self, DemoError> {
-        fs::create_dir_all(dir)?;
+        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let refuse = |why: String| {
+            DemoError::Certificate(format!(
+                "{why}; delete {} to make a new development CA",
+                dir.display()
+            ))
+        };
+        if fs::metadata(dir)?.permissions().mode() & 0o022 != 0 {
+            return Err(refuse(format!(
+                "{} is writable by other users",
+                dir.display()
+            )));
+        }
         let cert_path = dir.join(CA_FILE);
         let key_path = dir.join(CA_KEY_FILE);
         let params = ca_params();
@@ -173,7 +219,22 @@ impl DevCa {
             fs::read_to_string(&key_path),
             fs::read_to_string(&cert_path),
         ) {
+            if fs::metadata(&key_path)?.permissions().mode() & 0o077 != 0 {
+                return Err(refuse(format!(
+                    "{} is readable by other users",
+                    key_path.display()
+                )));
+            }
             let key = KeyPair::from_pem(&key_pem).map_err(cert_error)?;
+            let cert_der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+                .map_err(|e| refuse(format!("{}: {e}", cert_path.display())))?;
+            let spki = key.subject_public_key_info();
+            if !cert_der.windows(spki.len()).any(|w| w == spki.as_slice()) {
+                return Err(refuse(format!(
+                    "{} does not belong to its key",
+                    cert_path.display()
+                )));
+            }
             return Ok(Self {
                 key,
                 params,
@@ -223,6 +284,9 @@ impl DevCa {
             .distinguished_name
             .push(DnType::CommonName, "localhost");
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(SERVER_CERT_VALIDITY_DAYS);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let key = KeyPair::generate().map_err(cert_error)?;
         let issuer = Issuer::from_params(&self.params, &self.key);
@@ -493,5 +557,46 @@ impl Drop for Demo {
         for task in &self.tasks {
             task.abort();
         }
+    }
+}
+
+/// A fresh private folder (mode 0700, random name under the temporary directory) for a test's
+/// development CA, removed on drop: never a predictable path another user could prepare.
+pub struct ScratchDir(PathBuf);
+
+impl fmt::Debug for ScratchDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ScratchDir").field(&self.0).finish()
+    }
+}
+
+impl ScratchDir {
+    /// Creates it; fails rather than reuse a folder that exists.
+    ///
+    /// # Errors
+    /// When the random generator or the file system fails.
+    pub fn new(name: &str) -> io::Result<Self> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let mut suffix = [0u8; 8];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut suffix)
+            .map_err(|_| io::Error::other("the system random generator failed"))?;
+        let path = std::env::temp_dir().join(format!(
+            "paved-{name}-{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(suffix)
+        ));
+        fs::DirBuilder::new().mode(0o700).create(&path)?;
+        Ok(Self(path))
+    }
+
+    /// Its path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
     }
 }

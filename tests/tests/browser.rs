@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use paved_tests::browser::{Chromedriver, eval, screenshot};
-use paved_tests::demo::{Demo, DemoOptions, WEBAPP_HOST};
+use paved_tests::demo::{Demo, DemoOptions, ScratchDir, WEBAPP_HOST};
 use paved_tests::idp::USER;
 
 type TestResult = Result<(), Box<dyn Error + Send + Sync>>;
@@ -25,43 +25,11 @@ struct Setup {
     demo: Demo,
     _driver: Chromedriver,
     client: Client,
-    _dir: tempdir::Dir,
-}
-
-mod tempdir {
-    use std::path::{Path, PathBuf};
-
-    /// A private temporary folder for the development CA, removed on drop.
-    pub(crate) struct Dir(PathBuf);
-
-    impl Dir {
-        pub(crate) fn new(name: &str) -> std::io::Result<Self> {
-            let path = std::env::temp_dir().join(format!(
-                "paved-browser-{name}-{}-{:x}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or_default()
-            ));
-            std::fs::create_dir_all(&path)?;
-            Ok(Self(path))
-        }
-
-        pub(crate) fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    _dir: ScratchDir,
 }
 
 async fn setup(name: &str) -> Result<Setup, Box<dyn Error + Send + Sync>> {
-    let dir = tempdir::Dir::new(name)?;
+    let dir = ScratchDir::new(&format!("browser-{name}"))?;
     let demo = Demo::start(DemoOptions::ephemeral(dir.path().to_path_buf())).await?;
     let driver = Chromedriver::start().await?;
     let client = driver.session(demo.server_spki_sha256_base64()).await?;
@@ -190,13 +158,17 @@ async fn browser_login_shows_the_name_and_no_token_reaches_page_scripts() {
         if html.contains("eyJ") {
             return Err("the page contains a JWT".into());
         }
-        // The browser holds the session cookie with the flags that keep it from scripts and
-        // from other sites; its value is not a token.
+        // The browser holds the session cookie with the flags that keep it from scripts, from
+        // plain http and from cross-site subrequests; its value is not a token.
         let cookies = client.get_all_cookies().await?;
         let session = cookies
             .iter()
             .find(|c| c.http_only() == Some(true) && c.secure() == Some(true))
             .ok_or("no Secure HttpOnly session cookie")?;
+        // (fantoccini does not re-export the `cookie` crate's `SameSite`.)
+        if format!("{:?}", session.same_site()) != "Some(Lax)" {
+            return Err(format!("the session cookie is SameSite {:?}", session.same_site()).into());
+        }
         if session.value().contains("eyJ") {
             return Err("the session cookie carries a JWT".into());
         }
@@ -235,7 +207,8 @@ async fn browser_csp_nonce_runs_the_page_script_and_blocks_injected_scripts() {
         // WebDriver itself creates are not the model: 'strict-dynamic' trusts scripts that
         // trusted scripts insert, by design; injected markup is parser-inserted and is not.
         // The nonce'd script in the frame is the control: it must run, or the check proves
-        // nothing.
+        // nothing; it comes after the injected one, so when it has run the injected one has
+        // had its turn.
         eval(
             &client,
             "window.__violations = 0;\
@@ -243,8 +216,8 @@ async fn browser_csp_nonce_runs_the_page_script_and_blocks_injected_scripts() {
              document.body.insertAdjacentHTML('beforeend', '<img src=\"data:,x\" onerror=\"window.__injected_handler = 1\">');\
              const nonce = document.querySelector('script').nonce;\
              const frame = document.createElement('iframe');\
-             frame.srcdoc = '<script nonce=\"' + nonce + '\">parent.__control = 1<\\/script>' +\
-               '<script>parent.__injected_script = 1<\\/script>';\
+             frame.srcdoc = '<script>parent.__injected_script = 1<\\/script>' +\
+               '<script nonce=\"' + nonce + '\">parent.__control = 1<\\/script>';\
              document.body.appendChild(frame);\
              return true;",
         )
@@ -299,9 +272,9 @@ async fn browser_api_call_then_logout_ends_the_session() {
 
         client.goto(&format!("{origin}/")).await?;
         click(&client, "#logout").await?;
-        // The provider may ask to confirm ending its own session (RP-Initiated Logout). It does
-        // not when its session cookie is already gone: the app's `Clear-Site-Data: "cookies"`
-        // clears cookies of the whole site, and here both run on `localhost`.
+        // The provider asks to confirm ending its own session (RP-Initiated Logout) when it
+        // still has one; the app's `Clear-Site-Data: "cookies"` clears only the app's site
+        // (`paved.localhost`), not the provider's (`localhost`).
         let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
         loop {
             let url = client.current_url().await?;

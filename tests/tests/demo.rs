@@ -4,12 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use paved_auth::http_client::{FetchError, HttpClient};
-use paved_tests::demo::{CA_FILE, Demo, DemoOptions, DevCa, WEBAPP_HOST};
+use paved_tests::demo::{CA_FILE, Demo, DemoOptions, DevCa, ScratchDir, WEBAPP_HOST};
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("paved-demo-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+fn scratch(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("demo-{name}")).unwrap()
 }
 
 /// A client trusting only the development CA reaches all three servers; the provider's
@@ -17,7 +15,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_serves_every_hop_over_https_under_the_dev_ca() {
     let dir = scratch("https");
-    let demo = Demo::start(DemoOptions::ephemeral(dir.clone()))
+    let demo = Demo::start(DemoOptions::ephemeral(dir.path().to_path_buf()))
         .await
         .unwrap();
     let strict = reqwest::Client::builder()
@@ -67,7 +65,6 @@ async fn demo_serves_every_hop_over_https_under_the_dev_ca() {
     assert_eq!(items.status(), 401, "the API needs a bearer token");
 
     demo.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The hardened back channel refuses a certificate from an unknown CA (the Mozilla roots
@@ -76,7 +73,7 @@ async fn demo_serves_every_hop_over_https_under_the_dev_ca() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_channel_refuses_an_unknown_ca_until_it_is_added() {
     let dir = scratch("trust");
-    let demo = Demo::start(DemoOptions::ephemeral(dir.clone()))
+    let demo = Demo::start(DemoOptions::ephemeral(dir.path().to_path_buf()))
         .await
         .unwrap();
     let url = format!("{}/.well-known/openid-configuration", demo.idp().issuer());
@@ -87,7 +84,8 @@ async fn back_channel_refuses_an_unknown_ca_until_it_is_added() {
         FetchError::Connect
     );
 
-    let other_ca = DevCa::load_or_create(&scratch("other-ca")).unwrap();
+    let other_dir = scratch("other-ca");
+    let other_ca = DevCa::load_or_create(other_dir.path()).unwrap();
     let wrong = HttpClient::new()
         .unwrap()
         .add_root_certificates_pem(other_ca.cert_pem().as_bytes())
@@ -105,8 +103,6 @@ async fn back_channel_refuses_an_unknown_ca_until_it_is_added() {
     assert!(!document.is_empty());
 
     demo.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(scratch("other-ca"));
 }
 
 /// The CA is made once per folder and reused (a browser told to trust it keeps working); its
@@ -114,17 +110,54 @@ async fn back_channel_refuses_an_unknown_ca_until_it_is_added() {
 #[test]
 fn dev_ca_is_reused_and_its_key_is_private() {
     use std::os::unix::fs::PermissionsExt as _;
-    let dir = scratch("reuse");
-    let first = DevCa::load_or_create(&dir).unwrap();
-    let second = DevCa::load_or_create(&dir).unwrap();
+    let scratch_dir = scratch("reuse");
+    let dir = scratch_dir.path();
+    let first = DevCa::load_or_create(dir).unwrap();
+    let second = DevCa::load_or_create(dir).unwrap();
     assert_eq!(first.cert_pem(), second.cert_pem());
     assert_eq!(first.cert_path(), dir.join(CA_FILE));
-    for entry in std::fs::read_dir(&dir).unwrap() {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.to_string_lossy().contains("key") {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o077, 0, "{} is readable by others", path.display());
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A CA someone else could have planted is refused, not trusted: a key readable by others, a
+/// certificate that does not hold the stored key, a folder writable by others.
+#[test]
+fn a_stored_ca_that_could_be_planted_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let key_name = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with("-key.pem"))
+            .unwrap()
+    };
+
+    let open_key = scratch("open-key");
+    DevCa::load_or_create(open_key.path()).unwrap();
+    let key = key_name(open_key.path());
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = DevCa::load_or_create(open_key.path()).unwrap_err();
+    assert!(err.to_string().contains("readable by other users"), "{err}");
+
+    let swapped = scratch("swapped");
+    DevCa::load_or_create(swapped.path()).unwrap();
+    let other = scratch("swapped-other");
+    let other_ca = DevCa::load_or_create(other.path()).unwrap();
+    std::fs::write(swapped.path().join(CA_FILE), other_ca.cert_pem()).unwrap();
+    let err = DevCa::load_or_create(swapped.path()).unwrap_err();
+    assert!(
+        err.to_string().contains("does not belong to its key"),
+        "{err}"
+    );
+
+    let open_dir = scratch("open-dir");
+    std::fs::set_permissions(open_dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let err = DevCa::load_or_create(open_dir.path()).unwrap_err();
+    assert!(err.to_string().contains("writable by other users"), "{err}");
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use paved_tests::demo::{Demo, DemoOptions};
+use paved_tests::demo::{Demo, DemoOptions, ScratchDir};
 use serde_json::Value;
 use tokio::process::Command;
 use tokio::time::timeout;
@@ -84,11 +84,11 @@ async fn scan(host: &str, ca_file: &Path) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn observatory_grades_the_webapp_a_plus() {
     ensure_scanner().await;
-    let dir = std::env::temp_dir().join(format!("paved-observatory-{}", std::process::id()));
+    let dir = ScratchDir::new("observatory").unwrap();
     // Node's resolver knows `localhost` but no other name under `.localhost`.
     let options = DemoOptions {
         webapp_host: "localhost".to_owned(),
-        ..DemoOptions::ephemeral(dir.clone())
+        ..DemoOptions::ephemeral(dir.path().to_path_buf())
     };
     let demo = Demo::start(options).await.unwrap();
     let host = demo
@@ -97,7 +97,6 @@ async fn observatory_grades_the_webapp_a_plus() {
         .to_owned();
     let report = scan(&host, demo.ca().cert_path()).await;
     demo.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 
     let failed: Vec<String> = report["tests"]
         .as_object()

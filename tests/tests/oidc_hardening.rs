@@ -493,4 +493,12 @@ async fn public_pages_see_the_session_only_while_it_is_live() {
     let before_logout = headers_of(&jar);
     app::logout(&t.app, &jar).await;
     assert!(t.login.session(&before_logout).await.unwrap().is_none());
+
+    // A session left idle past the idle timeout is gone for a public page too.
+    let idle = Jar::default();
+    let reply = app::hostile_login(&idp, &t.app, &idle).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert!(t.login.session(&headers_of(&idle)).await.unwrap().is_some());
+    clock.advance(paved_auth::session::DEFAULT_IDLE_TIMEOUT + Duration::from_secs(1));
+    assert!(t.login.session(&headers_of(&idle)).await.unwrap().is_none());
 }

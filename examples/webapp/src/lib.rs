@@ -162,6 +162,11 @@ pub async fn app(config: &WebappConfig) -> Result<Router, Error> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(API_TIMEOUT)
         .https_only(!config.dev_loopback);
+    if config.dev_loopback {
+        // A proxy from the environment (`HTTP_PROXY`) would receive the bearer token in clear
+        // on a plain-http loopback call; paved-auth's dev back channel ignores proxies too.
+        api = api.no_proxy();
+    }
     if let Some(pem) = &config.root_certificates_pem {
         for certificate in reqwest::Certificate::from_pem_bundle(pem).map_err(Error::ApiClient)? {
             api = api.add_root_certificate(certificate);
@@ -211,7 +216,8 @@ pub async fn app(config: &WebappConfig) -> Result<Router, Error> {
     // https origin means every request came over TLS (ours or a proxy's), so HSTS goes on
     // every response; the dev preset drops HSTS and `upgrade-insecure-requests` and refuses
     // any Host that is not loopback.
-    let headers = if config.public_origin.starts_with("https://") {
+    let https = url::Url::parse(&config.public_origin).is_ok_and(|u| u.scheme() == "https");
+    let headers = if https {
         SecurityHeadersLayer::web().tls_terminates_in_front()
     } else {
         SecurityHeadersLayer::dev()

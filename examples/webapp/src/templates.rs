@@ -73,7 +73,9 @@ pub(crate) fn not_found() -> Response {
 
 const BACK: &str = "<p><a href=\"/\">Home</a></p>";
 
+/// `body` is markup the caller built with [`escape`]d values; the title is escaped here.
 fn page(title: &str, body: &str) -> Html<String> {
+    let title = escape(title);
     Html(format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{title}</title>\
          <h1>{title}</h1>{body}</html>\n"

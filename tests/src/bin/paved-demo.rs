@@ -79,7 +79,8 @@ async fn main() -> ExitCode {
          \x20   Authorities → Import (on Linux also: certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n paved-dev -i {ca});\n\
          \x20 Firefox: Settings → Certificates → View Certificates → Authorities → Import;\n\
          \x20 curl: curl --cacert {ca} {webapp}/\n\
-         Trust it on this machine only, and remove it when you are done (its key is next to it).\n\
+         It can vouch for localhost names and loopback addresses only (X.509 name constraints)\n\
+         and expires in a year; trust it on this machine only, and remove it when you are done.\n\
          \n\
          The web app is on {WEBAPP_HOST} (always this machine) because it sends HSTS as in\n\
          production: your browser pins that name to https, not localhost.\n\
