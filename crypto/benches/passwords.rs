@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+// nosemgrep: paved.password-hash-outside-paved -- raw argon2 is the benchmark baseline
 use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
 use criterion::{Criterion, criterion_group, criterion_main};
 use paved_crypto::PasswordHasher;
@@ -45,7 +46,9 @@ fn argon2_verify(c: &mut Criterion) {
     let raw = Argon2::default();
     group.bench_function("raw_argon2", |b| {
         b.iter(|| {
+            // nosemgrep: paved.password-hash-outside-paved -- raw argon2 is the benchmark baseline
             let parsed = password_hash::phc::PasswordHash::new(&stored).unwrap();
+            // nosemgrep: paved.password-hash-outside-paved -- raw argon2 is the benchmark baseline
             raw.verify_password(PASSWORD.as_bytes(), &parsed).unwrap();
         });
     });

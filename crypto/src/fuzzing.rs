@@ -12,6 +12,7 @@ pub fn phc_parse(stored: &str) {
     let hasher = HASHER.get_or_init(PasswordHasher::default);
     // Only inputs that pass the ceilings reach Argon2; keep the fuzzer fast by refusing big
     // (but legal) costs here, after checking that the ceilings themselves hold.
+    // nosemgrep: paved.password-hash-outside-paved -- fuzzes the PHC parser PasswordHasher uses
     if let Ok(parsed) = password_hash::phc::PasswordHash::new(stored) {
         let over = |name: &str, max: u32| parsed.params.get_decimal(name).is_some_and(|v| v > max);
         if over("m", crate::Ceilings::MAX_M_COST)

@@ -381,6 +381,7 @@ mod tests {
     #[test]
     fn se_04_mode_rules() {
         let strict = LoadOptions::new();
+        // nosemgrep: paved.dangerous-opt-out -- unit test of the opt-out itself
         let relaxed = LoadOptions::new().dangerous_allow_group_or_other_read();
         for ok in [0o600, 0o400, 0o700, 0o100_600] {
             assert!(check_mode(ok, false, &strict).is_ok(), "{ok:o}");

@@ -30,6 +30,8 @@ pub(crate) enum Command {
     },
     /// Write CycloneDX SBOMs of the library crates under `target/sbom/`.
     Sbom,
+    /// The paved-road Semgrep rules against their fixtures and over the workspace.
+    Semgrep,
     /// Print usage.
     Help,
 }
@@ -64,13 +66,14 @@ pub(crate) const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test                      everything CI runs: fmt, clippy, tests, e2e, docs, cargo-deny, fuzz smoke
+  test                      everything CI runs: fmt, clippy, semgrep, tests, e2e, docs, cargo-deny, fuzz smoke
   demo                      start the local identity provider and the example apps over https
   deny                      supply-chain gate (offline advisories, licenses, bans, sources)
   fuzz [TARGET] [--seconds N]
                             fuzz TARGET (default: every target) for N seconds each (default 60)
   bench [ARGS...]           run the criterion benchmarks (ARGS go to the bench harness)
   sbom                      write a CycloneDX SBOM per library crate under target/sbom/
+  semgrep                   the paved-road Semgrep rules (examples/ci-gates) on their fixtures and the workspace
   help                      this text";
 
 /// Parses the arguments after `cargo xtask`.
@@ -93,6 +96,7 @@ where
         "demo" => no_args(Command::Demo, &rest),
         "deny" => no_args(Command::Deny, &rest),
         "sbom" => no_args(Command::Sbom, &rest),
+        "semgrep" => no_args(Command::Semgrep, &rest),
         "help" | "-h" | "--help" => Ok(Command::Help),
         "bench" => Ok(Command::Bench { args: rest }),
         "fuzz" => parse_fuzz(rest),
@@ -135,6 +139,7 @@ mod tests {
         assert_eq!(parse(["demo"]), Ok(Command::Demo));
         assert_eq!(parse(["deny"]), Ok(Command::Deny));
         assert_eq!(parse(["sbom"]), Ok(Command::Sbom));
+        assert_eq!(parse(["semgrep"]), Ok(Command::Semgrep));
         assert_eq!(
             parse(["sbom", "x"]),
             Err(UsageError::UnexpectedArgument("x".into()))

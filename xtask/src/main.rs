@@ -13,6 +13,7 @@ mod cli;
 mod controls;
 mod demo;
 mod runner;
+mod semgrep;
 mod tasks;
 mod tools;
 
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Demo => demo::demo(&ctx),
         Command::Deny => tasks::deny(&ctx),
         Command::Sbom => tasks::sbom(&ctx),
+        Command::Semgrep => semgrep::check(&ctx),
         Command::Fuzz { target, seconds } => tasks::fuzz_command(&ctx, target.as_deref(), seconds),
         Command::Bench { args } => tasks::bench(&ctx, &args),
     };

@@ -8,6 +8,7 @@ use crate::cli::SMOKE_FUZZ_SECONDS;
 use crate::controls;
 use crate::demo;
 use crate::runner::{self, Ctx, Failure, Stage};
+use crate::semgrep;
 use crate::tools::{self, Nightly};
 
 /// The stages of `cargo xtask test`, in the order they run.
@@ -21,6 +22,10 @@ pub(crate) const TEST_STAGES: &[Stage] = &[
     Stage {
         name: "clippy",
         run: clippy,
+    },
+    Stage {
+        name: "semgrep",
+        run: semgrep::check,
     },
     Stage {
         name: "tests",
@@ -336,6 +341,7 @@ mod tests {
             [
                 "fmt",
                 "clippy",
+                "semgrep",
                 "tests",
                 "e2e",
                 "doctests",

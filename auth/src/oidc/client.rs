@@ -6,10 +6,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+// nosemgrep: paved.oauth2-outside-paved -- paved-auth wraps oauth2 here (OidcClient)
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
 };
+// nosemgrep: paved.oauth2-outside-paved -- paved-auth wraps oauth2 here (OidcClient)
 use oauth2::{
     AccessToken, AuthType, AuthorizationCode, EndpointNotSet, EndpointSet, HttpRequest,
     HttpResponse, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
@@ -33,6 +35,7 @@ pub const DEFAULT_ID_TOKEN_LEEWAY: Duration = Duration::from_secs(60);
 /// The scopes requested when none are configured. `openid` is always sent.
 pub const DEFAULT_SCOPES: &[&str] = &["openid", "profile", "email"];
 
+// nosemgrep: paved.oauth2-outside-paved -- the token client behind OidcClient
 type TokenClient = oauth2::Client<
     BasicErrorResponse,
     TokenResponse,
@@ -868,6 +871,7 @@ impl OidcClientBuilder {
         // Client authentication is added by paved (ClientAuth::apply): oauth2 only puts the
         // client id into the body (RFC 6749 §2.3.1 allows it alongside Basic).
         let token_client: TokenClient =
+            // nosemgrep: paved.oauth2-outside-paved -- the token client behind OidcClient
             oauth2::Client::new(oauth2::ClientId::new(self.client_id.clone()))
                 .set_auth_type(AuthType::RequestBody)
                 .set_token_uri(token_url);
@@ -926,6 +930,7 @@ impl fmt::Debug for TokenResponse {
     }
 }
 
+// nosemgrep: paved.oauth2-outside-paved -- OidcClient adapts oauth2 token responses
 impl oauth2::TokenResponse for TokenResponse {
     type TokenType = BasicTokenType;
 
