@@ -538,7 +538,7 @@ impl Demo {
         &self.ca
     }
 
-    /// Stops both servers (requests in flight get [`SHUTDOWN_GRACE`]) and then the provider.
+    /// Stops both servers (requests in flight get two seconds) and then the provider.
     pub async fn shutdown(mut self) {
         for handle in &self.handles {
             handle.graceful_shutdown(Some(SHUTDOWN_GRACE));

@@ -129,8 +129,8 @@ impl OidcLogin {
     ///
     /// # Errors
     ///
-    /// [`LoginError`] when the session store fails (the caller decides whether the page can
-    /// be shown signed out).
+    /// [`LoginError`](crate::oidc::LoginError) when the session store fails (the caller
+    /// decides whether the page can be shown signed out).
     pub async fn session(
         &self,
         headers: &http::HeaderMap,
