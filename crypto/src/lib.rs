@@ -8,6 +8,8 @@
 //!   NIST SP 800-63B-4 rules to new passwords.
 //! - **Values that leave the process**: [`Sealer`] (AES-256-GCM with a per-value key, expiry
 //!   inside, per-purpose keys from a `paved_secrets::KeyRing`) and [`Hmac`].
+//! - **Online guessing**: [`LoginThrottle`] limits failed logins per account and per client
+//!   address with exponential back-off, in memory or (feature `redis`) shared through Redis.
 //! - **Randomness and comparison**: [`random_token`] (≥ 128 bits from the OS) and [`ct_eq`].
 //!
 //! # What it deliberately does not do
@@ -37,6 +39,7 @@ mod clock;
 mod error;
 mod password;
 mod seal;
+pub mod throttle;
 mod token;
 
 #[doc(hidden)]
@@ -51,4 +54,7 @@ pub use password::{
     check_policy,
 };
 pub use seal::{Hmac, MAX_SEALED_PAYLOAD, Sealer};
+#[cfg(feature = "redis")]
+pub use throttle::DEFAULT_REDIS_TIMEOUT;
+pub use throttle::{BackOff, LoginThrottle, ThrottleError, ThrottlePolicy};
 pub use token::{MAX_TOKEN_BYTES, MIN_TOKEN_BYTES, ct_eq, random_token};

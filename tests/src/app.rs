@@ -358,6 +358,9 @@ pub struct AppOptions {
     pub idle_timeout: Option<std::time::Duration>,
     /// The session absolute timeout, if not the default.
     pub absolute_timeout: Option<std::time::Duration>,
+    /// The session store (share one between two instances of the same application); `None`: a
+    /// fresh [`MemoryStore`](paved_auth::session::MemoryStore) on the test clock.
+    pub store: Option<Arc<dyn paved_auth::session::SessionStore>>,
 }
 
 impl Default for AppOptions {
@@ -370,11 +373,13 @@ impl Default for AppOptions {
             keys: None,
             idle_timeout: None,
             absolute_timeout: None,
+            store: None,
         }
     }
 }
 
-/// [`hostile_app`] with another client, key ring or session timeouts (see [`AppOptions`]).
+/// [`hostile_app`] with another client, key ring, session timeouts or session store (see
+/// [`AppOptions`]).
 ///
 /// # Errors
 ///
@@ -394,9 +399,11 @@ pub async fn hostile_app_with(
         .dev_loopback()
         .clock(clock.clone());
     let client = customize(builder).discover().await?;
-    let mut sessions =
-        Sessions::builder(MemoryStore::default().with_clock(Arc::new(clock.clone())))
-            .clock(Arc::new(clock.clone()));
+    let store: Arc<dyn paved_auth::session::SessionStore> = match options.store {
+        Some(store) => store,
+        None => Arc::new(MemoryStore::default().with_clock(Arc::new(clock.clone()))),
+    };
+    let mut sessions = Sessions::builder_arc(store).clock(Arc::new(clock.clone()));
     if let Some(idle) = options.idle_timeout {
         sessions = sessions.idle_timeout(idle);
     }

@@ -3,7 +3,8 @@
 //!
 //! [`RedisServer::stop`] and [`RedisServer::restart`] let a fault test take Redis away in the
 //! middle of a run and bring it back on the same port (empty, as after a crash without
-//! persistence). `cargo xtask test` installs `redis-server` with apt-get when it is missing; a
+//! persistence); [`RedisServer::pause`] and [`RedisServer::resume`] freeze it and let it go on
+//! with its data (a Redis that hangs). `cargo xtask test` installs `redis-server` with apt-get when it is missing; a
 //! missing binary fails the test (it is never skipped).
 
 use std::fmt;
@@ -34,7 +35,7 @@ impl fmt::Debug for RedisServer {
         f.debug_struct("RedisServer")
             .field("port", &self.port)
             .field("running", &self.child.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -120,6 +121,41 @@ impl RedisServer {
         if let Some(mut child) = self.child.take() {
             let _ = child.start_kill();
             let _ = timeout(Duration::from_secs(5), child.wait()).await;
+        }
+    }
+
+    /// Freezes it (SIGSTOP): connections stay open but nothing is answered, as with a Redis
+    /// that hangs. Its data stays; [`resume`](Self::resume) continues it.
+    ///
+    /// # Errors
+    /// When it is not running or the signal cannot be sent.
+    pub async fn pause(&self) -> io::Result<()> {
+        self.signal("-STOP").await
+    }
+
+    /// Continues it after [`pause`](Self::pause) (SIGCONT), data intact.
+    ///
+    /// # Errors
+    /// When it is not running or the signal cannot be sent.
+    pub async fn resume(&self) -> io::Result<()> {
+        self.signal("-CONT").await
+    }
+
+    async fn signal(&self, signal: &str) -> io::Result<()> {
+        let pid = self
+            .child
+            .as_ref()
+            .and_then(Child::id)
+            .ok_or_else(|| other("redis-server is not running".to_owned()))?;
+        let status = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .stdin(Stdio::null())
+            .status()
+            .await?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(other(format!("kill {signal} {pid} failed: {status}")))
         }
     }
 

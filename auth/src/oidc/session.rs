@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use crate::oidc::client::{IdTokenClaims, OidcClient, Tokens};
 use crate::oidc::error::{IdTokenProblem, LoginError};
 use crate::oidc::login::{LoginInner, OidcLogin};
-use crate::session::{LoadedSession, Replaced, SessionId};
+use crate::session::{LoadedSession, Replaced, SessionId, StoreError};
 
 /// The tokens and claims of one session. Serialised, sealed (AEAD, purpose-bound key) and
 /// stored server-side; the browser only holds the session id (OA-12).
@@ -166,15 +166,17 @@ impl Session {
     }
 
     /// An access token valid for at least the refresh margin, refreshed first if needed
-    /// (OA-17): one refresh per session at a time (concurrent callers wait for it and share
-    /// its result), the rotated tokens stored with a compare-and-swap, and a refused refresh
-    /// (`invalid_grant`) ends the session.
+    /// (OA-17): one refresh per session at a time, across every instance sharing the session
+    /// store (concurrent callers wait for it and share its result), the rotated tokens stored
+    /// with a compare-and-swap, and a refused refresh (`invalid_grant`) ends the session.
     ///
     /// # Errors
     ///
     /// [`LoginError::SessionEnded`] when the session is gone or can no longer be refreshed;
-    /// the provider's failures ([`LoginError::Unavailable`], [`LoginError::BadResponse`],
-    /// [`LoginError::IdToken`]) otherwise.
+    /// [`LoginError::Store`] (503) when the session store fails or another instance's refresh
+    /// of this session does not finish in time; the provider's failures
+    /// ([`LoginError::Unavailable`], [`LoginError::BadResponse`], [`LoginError::IdToken`])
+    /// otherwise.
     pub async fn access_token(&self) -> Result<SecretString, LoginError> {
         let login = self.0.login.upgrade().ok_or(LoginError::SessionEnded)?;
         let now = login.client.now();
@@ -196,8 +198,8 @@ fn secret(token: &str) -> SecretString {
     SecretString::from(token.to_owned())
 }
 
-/// The single flight lock of one session (per process; across processes the store's
-/// compare-and-swap decides).
+/// The single flight lock of one session in this process (across processes: the store's refresh
+/// lock, then its compare-and-swap).
 fn refresh_lock(login: &LoginInner, id: &SessionId) -> Arc<tokio::sync::Mutex<()>> {
     let key = id.key().to_hex();
     let Ok(mut locks) = login.refresh_locks.lock() else {
@@ -223,10 +225,78 @@ fn stored_access_token(
     Ok(secret(&data.access_token))
 }
 
+/// How long the store's refresh lock lives at most: 20 s. Its holder makes one token request
+/// and perhaps one key-set fetch for a rotated signing key, each bounded by the back channel's
+/// timeout ([`DEFAULT_TIMEOUT`](crate::http_client::DEFAULT_TIMEOUT), 5 s), plus a few store
+/// calls (2 s each at most with the Redis store's default): 16 s in the worst case. The ttl only
+/// matters when a holder dies mid-refresh; it then bounds how long the session cannot refresh.
+/// Should a holder outlive it anyway (a back channel configured slower), the compare-and-swap
+/// in the store still lets only one rotated token win, and the loser adopts it.
+pub(crate) const REFRESH_LOCK_TTL: Duration = Duration::from_secs(20);
+
+/// How long a request waits for another instance's refresh before giving up with a 503: 10 s,
+/// enough for a holder's token request at the default back-channel timeout plus its store
+/// calls. Shorter than [`REFRESH_LOCK_TTL`]: a holder that died makes the session's requests
+/// fail fast (503, retryable) until its lock expires, rather than hang.
+pub(crate) const REFRESH_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a waiting request looks whether the holder has stored its result: 50 ms. Only one
+/// request per instance and session polls (the others queue on the per-process lock), so this
+/// costs at most two store calls per 50 ms per instance.
+pub(crate) const REFRESH_POLL: Duration = Duration::from_millis(50);
+
+/// Refreshes the session's tokens, once across every instance sharing the store.
+///
+/// The per-process lock comes first (waiting requests of this instance cost no store round
+/// trip), then the store's lock ([`SessionStore::try_lock`](crate::session::SessionStore::try_lock)):
+/// the instance that takes it refreshes; the others poll the stored session until it no longer
+/// needs a refresh (the holder stored the rotated tokens) or the lock is free again. Presenting
+/// the same rotating refresh token from two instances would make the provider refuse one with
+/// `invalid_grant`, or revoke the whole grant as a replay (RFC 9700 §4.14.2).
 async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, LoginError> {
     let lock = refresh_lock(login, id);
     let _guard = lock.lock().await;
-    // Whoever held the lock before may have refreshed already: read the stored session again.
+    let key = id.key();
+    let store = login.sessions.store();
+    let deadline = tokio::time::Instant::now() + REFRESH_WAIT;
+    loop {
+        // Whoever held a lock before may have refreshed already: read the stored session again.
+        let current = login
+            .sessions
+            .load_id(id.clone())
+            .await?
+            .ok_or(LoginError::SessionEnded)?;
+        let data = SessionData::open(&login.data_sealer, current.data())?;
+        if !data.needs_refresh(login.client.now(), login.refresh_margin) {
+            return Ok(secret(&data.access_token));
+        }
+        let taken = store
+            .try_lock(&key, REFRESH_LOCK_TTL)
+            .await
+            .map_err(|e| LoginError::Store(e.into()))?;
+        if let Some(token) = taken {
+            let result = refresh_locked(login, id).await;
+            // Released on every outcome; if the store cannot be reached the lock expires by
+            // its ttl.
+            if let Err(error) = store.unlock(&key, token).await {
+                tracing::warn!(%error, "paved-auth: refresh lock not released");
+            }
+            return result;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(
+                session = %key,
+                "paved-auth: another instance's refresh did not finish in time"
+            );
+            return Err(LoginError::Store(StoreError::Unavailable.into()));
+        }
+        tokio::time::sleep(REFRESH_POLL).await;
+    }
+}
+
+/// The refresh itself, under both locks.
+async fn refresh_locked(login: &LoginInner, id: &SessionId) -> Result<SecretString, LoginError> {
+    // The lock's previous holder may have stored new tokens between our check and taking it.
     let current = login
         .sessions
         .load_id(id.clone())

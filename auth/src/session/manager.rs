@@ -209,6 +209,11 @@ impl Sessions {
         &self.inner.config
     }
 
+    /// The store (the OIDC layer takes its refresh lock there).
+    pub(crate) fn store(&self) -> &dyn SessionStore {
+        &*self.inner.store
+    }
+
     /// Starts a session for `user` after a successful login and returns its new id with the
     /// `Set-Cookie` header to send.
     ///

@@ -61,12 +61,13 @@
 //!
 //! # What it deliberately does not do
 //!
-//! - It does not refresh tokens or hold a single-flight lock per session; the OIDC layer does,
-//!   using [`Sessions::replace`] to store the result.
+//! - It does not refresh tokens; the OIDC layer does, under the store's refresh lock
+//!   ([`SessionStore::try_lock`]), using [`Sessions::replace`] to store the result.
 //! - It does not protect against CSRF beyond `SameSite=Lax`: state-changing endpoints still need
 //!   their own check.
 //! - [`MemoryStore`] is per process: sessions are lost on restart and not shared between
-//!   instances. Scale-out needs a shared store implementing [`SessionStore`].
+//!   instances. Scale-out needs a shared store implementing [`SessionStore`]:
+//!   `RedisSessionStore` (feature `redis`) is one.
 //! - Idle timeout granularity is the touch interval (`min(60 s, idle / 10)`): `last_seen` is
 //!   written at most once per interval, so a session may end up to one interval early.
 //!
@@ -101,6 +102,8 @@ mod id;
 mod manager;
 mod memory;
 mod record;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod store;
 
 pub use cookie::{DEFAULT_COOKIE_NAME, HOST_PREFIX, MAX_COOKIE_NAME_LEN};
@@ -113,4 +116,6 @@ pub use manager::{
 };
 pub use memory::{DEFAULT_CAPACITY, DEFAULT_MAX_SESSIONS_PER_USER, MemoryStore};
 pub use record::{SessionRecord, SessionSummary};
-pub use store::{BoxFuture, Replaced, SessionStore};
+#[cfg(feature = "redis")]
+pub use redis::{RedisSessionStore, RedisSessionStoreBuilder};
+pub use store::{BoxFuture, LOCK_TOKEN_BYTES, LockToken, Replaced, SessionStore};

@@ -1,8 +1,9 @@
 //! The storage interface: what any session store (memory, Redis, …) must do, atomically.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, ready};
 use std::pin::Pin;
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -41,6 +42,8 @@ pub enum Replaced {
 /// | `replace` | Lua: compare `version`, write data with `version + 1`, keep the TTL |
 /// | `remove` | `DEL s:<key>` + `SREM u:<user> <key>` |
 /// | `remove_user` | `SMEMBERS u:<user>`, `DEL` each, `DEL u:<user>` |
+/// | `try_lock` | `SET l:<key> <token> NX PX <ttl>` |
+/// | `unlock` | Lua: `DEL l:<key>` if its value is still `<token>` |
 ///
 /// Rules for implementations:
 /// - Never return, touch or replace an expired record: compare the record's own
@@ -100,4 +103,88 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
         &'a self,
         user: &'a str,
     ) -> BoxFuture<'a, Result<Vec<SessionSummary>, StoreError>>;
+
+    /// Takes the refresh lock of `key` for at most `ttl`: `Ok(Some(token))` when taken,
+    /// `Ok(None)` while another holder has it.
+    ///
+    /// The OIDC layer holds it around a token refresh so that of several instances sharing the
+    /// store exactly one presents the session's refresh token; the others wait for the stored
+    /// result instead of presenting the same (rotating) token again, which the provider would
+    /// refuse with `invalid_grant` or take for token theft (OA-17, RFC 9700 §4.14.2). The lock
+    /// expires after `ttl` so a holder that died cannot block the session for longer.
+    ///
+    /// The default implementation always grants it: right for a store that lives in one
+    /// process ([`MemoryStore`](super::MemoryStore)), where the OIDC layer's per-process lock
+    /// already excludes concurrent refreshes. A store shared between processes must override
+    /// both this and [`unlock`](Self::unlock).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend cannot be asked.
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a SessionKey,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<LockToken>, StoreError>> {
+        let _ = (key, ttl);
+        Box::pin(ready(Ok(Some(LockToken::LOCAL))))
+    }
+
+    /// Releases the refresh lock of `key` if `token` still owns it, in one step
+    /// (compare-and-delete): a holder whose lock expired and was taken by another instance
+    /// must not release the new holder's lock.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the backend cannot be asked (the lock then expires by
+    /// its ttl).
+    fn unlock<'a>(
+        &'a self,
+        key: &'a SessionKey,
+        token: LockToken,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = (key, token);
+        Box::pin(ready(Ok(())))
+    }
+}
+
+/// Bytes in a [`LockToken`]: 128 random bits, so no other holder (or a guess) can produce the
+/// token of a lock it does not own.
+pub const LOCK_TOKEN_BYTES: usize = 16;
+
+/// Proof of holding a refresh lock (see [`SessionStore::try_lock`]): 128 random bits that only
+/// the holder knows, so only the holder can release it.
+///
+/// Not a credential (it opens nothing and lives for seconds), but whoever knew it could release
+/// somebody else's lock, so `Debug` does not print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LockToken([u8; LOCK_TOKEN_BYTES]);
+
+impl LockToken {
+    /// The token of the per-process default [`SessionStore::try_lock`]: nothing to tell apart.
+    const LOCAL: Self = Self([0; LOCK_TOKEN_BYTES]);
+
+    /// A new token from the operating system's CSPRNG.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] if the operating system has no randomness to give (no lock
+    /// can be taken safely then).
+    pub fn generate() -> Result<Self, StoreError> {
+        use ring::rand::SecureRandom as _;
+        let mut bytes = [0u8; LOCK_TOKEN_BYTES];
+        ring::rand::SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| StoreError::Unavailable)?;
+        Ok(Self(bytes))
+    }
+
+    /// The token bytes (what a store keeps as the lock's value).
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; LOCK_TOKEN_BYTES] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for LockToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LockToken([REDACTED])")
+    }
 }

@@ -8,22 +8,44 @@
 //! exists or not, after the same pool work (`dummy_verify`). Signup with a chosen user name
 //! cannot hide that a name is taken; the refusal is generic and comes after the same Argon2 work
 //! as a success, so it differs in text only, not in timing. Where account existence is itself
-//! sensitive, register by e-mail and send the outcome out of band. Rate limiting of login
-//! attempts (ASVS V6.3.1) is left to the deployment.
+//! sensitive, register by e-mail and send the outcome out of band.
+//!
+//! Online guessing (ASVS V6.3.1, V6.1.1): every login passes a [`LoginThrottle`] before the
+//! password is verified, with its default policy (per account: 5 free failures, then waits
+//! from 1 s doubling to 15 minutes; per client address, IPv6 by /64: 100 free failures, then
+//! the same). A throttled login answers 429 with `Retry-After` and one fixed page, decided
+//! before the user table is read, so it is the same for existing and unknown accounts; failures
+//! are recorded for unknown accounts too. A success clears the account's counter. When the
+//! throttle's store (Redis) does not answer, logins are refused with 503 + `Retry-After`
+//! rather than let through unthrottled. The counters are in memory, or in Redis when several
+//! instances must throttle as one ([`redis_throttle`]). The back-off never locks an account for
+//! good: its owner waits at most 15 minutes however long an attacker keeps guessing.
+//!
+//! The client address is the TCP peer (`ConnectInfo`): serve the router with
+//! `into_make_service_with_connect_info::<SocketAddr>()`. `X-Forwarded-For` is not trusted,
+//! since any client can send it. Behind a reverse proxy every client therefore shares the
+//! proxy's address and its budget; this example has no trusted-proxy setting: a deployment
+//! behind one replaces the `ConnectInfo` extraction in `login` with the address its proxy
+//! reports, taken only from the proxy's own connection.
 #![forbid(unsafe_code)]
 
 mod templates;
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use paved_auth::session::{LoadedSession, MemoryStore, SessionError, Sessions};
-use paved_crypto::{HashingPool, PolicyContext, VerifyError, check_policy};
+use paved_crypto::{
+    HashingPool, LoginThrottle, PolicyContext, ThrottleError, ThrottlePolicy, VerifyError,
+    check_policy,
+};
 use paved_headers::{ConfigError, SecurityHeadersBuilder, clear_site_data, no_store};
 use paved_secrets::{ExposeSecret as _, SecretString};
 use rusqlite::{Connection, OptionalExtension as _, params};
@@ -36,6 +58,17 @@ pub const MAX_FORM_BYTES: usize = 8 * 1024;
 pub const MAX_USERNAME_CHARS: usize = 64;
 /// Words no password may contain besides the user name (SP 800-63B-4 §3.1.1.2: context words).
 const SERVICE_WORDS: [&str; 1] = ["paved"];
+/// The Redis key namespace of this example's login throttle.
+pub const REDIS_NAMESPACE: &str = "paved-password-login";
+/// How long one Redis command may take (fred's own timeout; the throttle has its own too):
+/// Redis on the same network answers in well under a millisecond.
+const REDIS_COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+/// Commands fred may queue while it reconnects; beyond that they fail at once (a login storm
+/// during an outage must not grow the queue without bound).
+const REDIS_MAX_QUEUED: usize = 4_096;
+/// Delay between reconnection attempts, ms; retried for ever, so the service recovers by itself
+/// when Redis is back.
+const REDIS_RECONNECT_DELAY_MS: u32 = 200;
 
 /// The user table: one row per account, the password only as a PHC string. Names are unique
 /// without regard to ASCII case, so `Alice` cannot sign up beside `alice`.
@@ -59,6 +92,14 @@ impl Users {
             "CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY COLLATE NOCASE, phc TEXT NOT NULL) STRICT",
         )?;
         Ok(Self(Arc::new(Mutex::new(conn))))
+    }
+
+    /// A user table in an in-memory database that ends with the process (tests, demos).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the database cannot be opened.
+    pub fn in_memory() -> Result<Self, Error> {
+        Self::new(Connection::open_in_memory()?)
     }
 
     /// The account's name as signed up and its PHC string.
@@ -110,6 +151,8 @@ pub enum Error {
     Session(SessionError),
     /// Hashing a new password failed for a reason other than load (a bug).
     Hash(paved_crypto::Error),
+    /// The Redis URL was refused or Redis could not be reached at startup.
+    Redis(fred::error::Error),
 }
 
 impl fmt::Display for Error {
@@ -120,6 +163,8 @@ impl fmt::Display for Error {
             Self::Headers(e) => write!(f, "security headers: {e}"),
             Self::Session(e) => write!(f, "sessions: {e}"),
             Self::Hash(e) => write!(f, "password hashing: {e}"),
+            // fred's errors name the failing operation, never a credential from the URL.
+            Self::Redis(e) => write!(f, "redis: {}", e.kind().to_str()),
         }
     }
 }
@@ -150,6 +195,7 @@ struct App {
     users: Users,
     pool: HashingPool,
     sessions: Sessions,
+    throttle: LoginThrottle,
 }
 
 #[derive(serde::Deserialize)]
@@ -158,14 +204,32 @@ struct Credentials {
     password: SecretString,
 }
 
-/// The application: `headers` is `SecurityHeadersLayer::web()` behind https, or `dev()` for
-/// plain http on loopback; both include cross-origin request protection.
+/// The application with an in-memory login throttle: `headers` is
+/// `SecurityHeadersLayer::web()` behind https, or `dev()` for plain http on loopback; both
+/// include cross-origin request protection. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (the throttle needs the client's
+/// address; without it a login answers 500).
 ///
 /// # Errors
 /// [`Error::Headers`] or [`Error::Session`] when the configuration is refused.
 pub fn app(
     users: Users,
     pool: HashingPool,
+    headers: SecurityHeadersBuilder,
+) -> Result<Router, Error> {
+    let throttle = LoginThrottle::memory(ThrottlePolicy::default());
+    app_with_throttle(users, pool, throttle, headers)
+}
+
+/// [`app`] with the given login throttle (for instance [`redis_throttle`], shared by several
+/// instances).
+///
+/// # Errors
+/// [`Error::Headers`] or [`Error::Session`] when the configuration is refused.
+pub fn app_with_throttle(
+    users: Users,
+    pool: HashingPool,
+    throttle: LoginThrottle,
     headers: SecurityHeadersBuilder,
 ) -> Result<Router, Error> {
     let sessions = Sessions::builder(MemoryStore::default()).build()?;
@@ -181,7 +245,48 @@ pub fn app(
             users,
             pool,
             sessions,
+            throttle,
         }))
+}
+
+/// A login throttle with the default policy whose counters live in the Redis at `url`
+/// (`redis://host:port`), under [`REDIS_NAMESPACE`]: every instance given the same Redis
+/// throttles as one. Logins answer 503 while Redis is away and work again by themselves when
+/// it is back (see [`redis_pool`]).
+///
+/// # Errors
+/// [`Error::Redis`] when the URL is refused or Redis cannot be reached now.
+pub async fn redis_throttle(url: &str) -> Result<LoginThrottle, Error> {
+    Ok(LoginThrottle::redis(
+        redis_pool(url).await?,
+        REDIS_NAMESPACE,
+        ThrottlePolicy::default(),
+    ))
+}
+
+/// A connected pool of two Redis connections, reconnected for ever in the background (every
+/// 200 ms), with a 500 ms command timeout and a bounded queue of commands waiting for a
+/// connection.
+///
+/// # Errors
+/// [`Error::Redis`] when the URL is refused or Redis cannot be reached now.
+pub async fn redis_pool(url: &str) -> Result<fred::clients::Pool, Error> {
+    use fred::interfaces::ClientLike as _;
+    use fred::types::Builder;
+    use fred::types::config::{Config, ReconnectPolicy};
+
+    let config = Config::from_url(url).map_err(Error::Redis)?;
+    let pool = Builder::from_config(config)
+        .with_connection_config(|c| {
+            c.connection_timeout = REDIS_COMMAND_TIMEOUT;
+            c.max_command_buffer_len = REDIS_MAX_QUEUED;
+        })
+        .with_performance_config(|c| c.default_command_timeout = REDIS_COMMAND_TIMEOUT)
+        .set_policy(ReconnectPolicy::new_constant(0, REDIS_RECONNECT_DELAY_MS))
+        .build_pool(2)
+        .map_err(Error::Redis)?;
+    pool.init().await.map_err(Error::Redis)?;
+    Ok(pool)
 }
 
 async fn home(State(app): State<App>, headers: HeaderMap) -> Result<Html<String>, Error> {
@@ -222,10 +327,24 @@ async fn signup(State(app): State<App>, Form(c): Form<Credentials>) -> Result<Re
 
 async fn login(
     State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(c): Form<Credentials>,
 ) -> Result<Response, Error> {
-    let account = app.users.find(c.username.trim())?;
+    let username = c.username.trim();
+    let ip = peer.ip();
+    // Before the user table is read: the answer cannot depend on whether the account exists.
+    match app.throttle.check(username, ip).await {
+        Ok(()) => {}
+        Err(ThrottleError::Throttled { retry_after }) => {
+            return Ok(templates::login_throttled(retry_after));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "login refused: the login throttle is unavailable");
+            return Ok(templates::throttle_unavailable());
+        }
+    }
+    let account = app.users.find(username)?;
     // The pool takes the password by value; a rehash needs it once more.
     let again = SecretString::from(c.password.expose_secret());
     let result = match &account {
@@ -233,7 +352,13 @@ async fn login(
         None => app.pool.dummy_verify(c.password).await, // same work: no enumeration by timing
     };
     let name = match (account, result) {
-        (_, Err(VerifyError::Overloaded(busy))) => return Ok(busy.into_response()),
+        (_, Err(VerifyError::Overloaded(busy))) => {
+            // No password was tried: the attempt does not count.
+            if let Err(e) = app.throttle.release(username, ip).await {
+                tracing::warn!(error = %e, "login throttle: pending attempt not released");
+            }
+            return Ok(busy.into_response());
+        }
         (Some((name, old)), Ok(verified)) => {
             if verified.needs_rehash {
                 match app.pool.hash(again).await {
@@ -245,10 +370,15 @@ async fn login(
         }
         (Some(_), Err(e)) if e != VerifyError::WrongPassword => {
             tracing::warn!(error = %e, "stored password hash unusable; answered as a wrong password");
-            return Ok(templates::login_failed());
+            return Ok(failed(&app.throttle, username, ip).await);
         }
-        _ => return Ok(templates::login_failed()),
+        // Unknown accounts count too, or the throttle itself would reveal which exist.
+        _ => return Ok(failed(&app.throttle, username, ip).await),
     };
+    if let Err(e) = app.throttle.record_success(username, ip).await {
+        // The attempt stays counted as pending until the counter expires: harmless.
+        tracing::warn!(error = %e, "login throttle: success not recorded");
+    }
     // The session the browser came with (possibly planted) is removed; the new id is fresh.
     let previous = app.sessions.session_id_from_headers(&headers);
     let started = app
@@ -260,6 +390,15 @@ async fn login(
         Redirect::to("/"),
     )
         .into_response())
+}
+
+/// Records the failure and answers 401. If the store is down, the attempt stays counted as
+/// pending (the same weight as a failure), so the answer is still 401.
+async fn failed(throttle: &LoginThrottle, username: &str, ip: std::net::IpAddr) -> Response {
+    if let Err(e) = throttle.record_failure(username, ip).await {
+        tracing::warn!(error = %e, "login throttle: failure not recorded");
+    }
+    templates::login_failed()
 }
 
 async fn logout(State(app): State<App>, headers: HeaderMap) -> Result<Response, Error> {

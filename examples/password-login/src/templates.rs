@@ -3,9 +3,15 @@
 
 use std::fmt::Write as _;
 
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use paved_crypto::PolicyViolation;
+
+/// `Retry-After` while the throttle's store is down: long enough not to hammer a recovering
+/// Redis, short enough that users come back soon after it does (reconnection takes 200 ms).
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 pub(crate) fn home(user: Option<&str>) -> Html<String> {
     let body = match user {
@@ -36,6 +42,35 @@ pub(crate) fn login_failed() -> Response {
         form("/login", "current-password")
     );
     (StatusCode::UNAUTHORIZED, page("Sign in", &body)).into_response()
+}
+
+/// Too many failed logins for this account or address: a fixed page, the same whichever
+/// account was named and whether it exists; only `Retry-After` varies with the counters.
+pub(crate) fn login_throttled(retry_after: Duration) -> Response {
+    let body = page(
+        "Sign in",
+        "<p>Too many failed attempts. Please wait a moment and try again.</p>",
+    );
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, body).into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(retry_after.as_secs().max(1)),
+    );
+    response
+}
+
+/// The login throttle's store is down: logins are refused, never let through unthrottled.
+pub(crate) fn throttle_unavailable() -> Response {
+    let body = page(
+        "Sign in",
+        "<p>Signing in is unavailable right now. Please try again shortly.</p>",
+    );
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+    );
+    response
 }
 
 pub(crate) fn bad_username(max: usize) -> Response {

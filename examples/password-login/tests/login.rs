@@ -2,14 +2,20 @@
 //! in-memory `SQLite` database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, Response, StatusCode, header};
-use example_password_login::{Users, app};
-use paved_crypto::{HashingPool, PasswordHash, PasswordHasher, PasswordPolicy};
+use example_password_login::{Users, app, app_with_throttle};
+use paved_crypto::{
+    Clock, HashingPool, LoginThrottle, PasswordHash, PasswordHasher, PasswordPolicy, ThrottlePolicy,
+};
 use paved_headers::SecurityHeadersLayer;
 use paved_secrets::SecretString;
 use rusqlite::Connection;
@@ -21,8 +27,34 @@ fn users() -> Users {
     Users::new(Connection::open_in_memory().unwrap()).unwrap()
 }
 
+/// The client address every in-process request comes from (what `ConnectInfo` gives a server).
+const PEER: ([u8; 4], u16) = ([192, 0, 2, 10], 50_000);
+
 fn app_with(users: &Users, pool: HashingPool) -> Router {
-    app(users.clone(), pool, SecurityHeadersLayer::web()).unwrap()
+    app(users.clone(), pool, SecurityHeadersLayer::web())
+        .unwrap()
+        .layer(MockConnectInfo(SocketAddr::from(PEER)))
+}
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+struct ManualClock(AtomicU64);
+
+impl Clock for ManualClock {
+    fn now_unix(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The app with a memory throttle on a hand-moved clock.
+fn throttled_app() -> (Router, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock(AtomicU64::new(1_700_000_000)));
+    let throttle = LoginThrottle::memory(ThrottlePolicy::default()).with_clock(clock.clone());
+    let pool = HashingPool::with_limits(PasswordHasher::default(), 2, 16);
+    let app = app_with_throttle(users(), pool, throttle, SecurityHeadersLayer::web())
+        .unwrap()
+        .layer(MockConnectInfo(SocketAddr::from(PEER)));
+    (app, clock)
 }
 
 fn test_app() -> (Router, Users) {
@@ -377,4 +409,82 @@ async fn a_saturated_pool_answers_503_with_retry_after_for_known_and_unknown_use
         return;
     }
     panic!("the occupying hash never outlasted three requests");
+}
+
+/// `'nonce-…'` sources emptied.
+fn without_nonce(value: &str) -> String {
+    let mut parts = value.split("'nonce-");
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        out.push_str("'nonce-");
+        out.push_str(&part[part.find('\'').unwrap()..]);
+    }
+    out
+}
+
+#[tokio::test]
+async fn throttled_logins_answer_429_identically_for_existing_and_unknown_accounts() {
+    let (app, _) = throttled_app();
+    assert_eq!(
+        signup(&app, "alice", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Five free failures each, for a real account and for one that does not exist.
+    for name in ["alice", "nobody"] {
+        for _ in 0..5 {
+            let res = login(&app, name, "wrong wrong wrong wrong", None).await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{name}");
+        }
+    }
+    let existing = login(&app, "alice", "wrong wrong wrong wrong", None).await;
+    let unknown = login(&app, "nobody", "wrong wrong wrong wrong", None).await;
+    for res in [&existing, &unknown] {
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        assert!(set_cookie(res).is_none());
+    }
+    // Byte-identical apart from `Date` and the CSP nonce (fresh on every response).
+    let headers = |res: &Response<Body>| {
+        let mut h: Vec<(String, String)> = res
+            .headers()
+            .iter()
+            .filter(|(name, _)| *name != header::DATE)
+            .map(|(name, value)| (name.to_string(), without_nonce(value.to_str().unwrap())))
+            .collect();
+        h.sort();
+        h
+    };
+    assert_eq!(headers(&existing), headers(&unknown));
+    let (existing, unknown) = (text(existing).await, text(unknown).await);
+    assert_eq!(existing, unknown);
+    assert!(existing.contains("Too many failed attempts"), "{existing}");
+    assert!(!existing.contains("alice") && !existing.contains("nobody"));
+}
+
+#[tokio::test]
+async fn the_throttle_is_checked_before_the_password_and_a_success_clears_the_account() {
+    let (app, clock) = throttled_app();
+    assert_eq!(
+        signup(&app, "alice", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    for _ in 0..5 {
+        let res = login(&app, "Alice", "wrong wrong wrong wrong", None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits: the guess is not verified while throttled.
+    let res = login(&app, "alice", PASSWORD, None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(&res).is_none());
+
+    clock.0.fetch_add(1, Ordering::SeqCst);
+    let res = login(&app, "alice", PASSWORD, None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The account's counter is cleared: five free failures again.
+    for _ in 0..5 {
+        let res = login(&app, "alice", "wrong wrong wrong wrong", None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login(&app, "alice", "wrong wrong wrong wrong", None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }
