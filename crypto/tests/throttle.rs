@@ -210,6 +210,23 @@ async fn account_names_count_case_folded_and_trimmed() {
     assert!(wait_of(t.check("aLiCe", ip(2)).await) > 0);
 }
 
+/// Names one `NOCASE` table row matches (ASCII case only) share one counter, also when a
+/// combining mark follows the letter: NFKC composes `j` + U+030C but not `J` + U+030C.
+#[tokio::test]
+async fn names_equal_under_ascii_case_folding_share_a_counter() {
+    let (t, _) = throttle(ThrottlePolicy::default());
+    for name in [
+        "J\u{30C}ane",
+        "j\u{30C}ane",
+        "J\u{30C}ANE",
+        "j\u{30C}aNe",
+        "J\u{30C}anE",
+    ] {
+        fail(&t, name, ip(1)).await;
+    }
+    assert!(wait_of(t.check("j\u{30C}ane", ip(2)).await) > 0);
+}
+
 #[tokio::test]
 async fn the_address_budget_throttles_password_spraying_across_accounts() {
     let policy = ThrottlePolicy {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use axum::Router;
 use fred::interfaces::{
     ClientLike as _, HashesInterface as _, KeysInterface as _, LuaInterface as _,
+    SetsInterface as _,
 };
 use fred::prelude::{Builder, Client, Config};
 use fred::types::Value;
@@ -552,6 +553,39 @@ async fn redis_records_of_another_format_are_refused_not_misread() {
             .unwrap_err(),
         StoreError::Exists
     );
+}
+
+/// A record altered in Redis to name another key as its index cannot make a script touch that
+/// key: the foreign set keeps its member, a key of another type does not make the removal fail
+/// half-way, and the record itself is still removed.
+#[tokio::test]
+async fn redis_a_record_naming_a_foreign_index_does_not_reach_it() {
+    let f = redis_fixture().await;
+    let (_, store, raw) = f.redis.as_ref().unwrap();
+    let k = f.insert("alice", IDLE, ABSOLUTE).await;
+    let hex = k.to_hex();
+    let foreign_set = "other-app:members";
+    let _: i64 = raw.sadd(foreign_set, hex.as_str()).await.unwrap();
+    let _: i64 = raw
+        .hset(store.record_key(&k), ("u", foreign_set))
+        .await
+        .unwrap();
+    assert!(store.remove(&k).await.unwrap());
+    assert!(store.get(&k).await.unwrap().is_none());
+    let still: bool = raw.sismember(foreign_set, hex.as_str()).await.unwrap();
+    assert!(still, "the script removed a member of a foreign set");
+
+    let k = f.insert("alice", IDLE, ABSOLUTE).await;
+    let _: () = raw.set("not-a-set", "x", None, None, false).await.unwrap();
+    let _: i64 = raw
+        .hset(store.record_key(&k), ("u", "not-a-set"))
+        .await
+        .unwrap();
+    assert!(
+        store.remove(&k).await.unwrap(),
+        "a wrong-type key failed the removal"
+    );
+    assert!(store.get(&k).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -167,6 +167,11 @@ impl OidcClient {
         self.0.clock.now_unix()
     }
 
+    /// The back channel's per-exchange timeout (what bounds a token request).
+    pub(crate) fn http_timeout(&self) -> Duration {
+        self.0.http.timeout()
+    }
+
     pub(crate) fn clock(&self) -> Arc<dyn Clock> {
         Arc::clone(&self.0.clock)
     }

@@ -225,14 +225,29 @@ fn stored_access_token(
     Ok(secret(&data.access_token))
 }
 
-/// How long the store's refresh lock lives at most: 20 s. Its holder makes one token request
+/// How long the store's refresh lock lives at least: 20 s. Its holder makes one token request
 /// and perhaps one key-set fetch for a rotated signing key, each bounded by the back channel's
 /// timeout ([`DEFAULT_TIMEOUT`](crate::http_client::DEFAULT_TIMEOUT), 5 s), plus a few store
-/// calls (2 s each at most with the Redis store's default): 16 s in the worst case. The ttl only
-/// matters when a holder dies mid-refresh; it then bounds how long the session cannot refresh.
-/// Should a holder outlive it anyway (a back channel configured slower), the compare-and-swap
-/// in the store still lets only one rotated token win, and the loser adopts it.
+/// calls (2 s each at most with the Redis store's default): 16 s in the worst case. A back
+/// channel configured slower gets a longer lock ([`refresh_lock_ttl`]): a holder that outlived
+/// its lock would let a second instance present the same rotating refresh token, which the
+/// provider may take as a replay and answer by revoking the grant (RFC 9700 §4.14.2). The ttl
+/// otherwise only matters when a holder dies mid-refresh: it bounds how long the session
+/// cannot refresh.
 pub(crate) const REFRESH_LOCK_TTL: Duration = Duration::from_secs(20);
+
+/// The store calls a refresh makes at most, each bounded by the store's own timeout.
+const REFRESH_STORE_ALLOWANCE: Duration = Duration::from_secs(8);
+
+/// The refresh lock's ttl for this login: [`REFRESH_LOCK_TTL`], or two back-channel exchanges
+/// (token request, key-set fetch) plus the store calls when that is longer.
+fn refresh_lock_ttl(login: &LoginInner) -> Duration {
+    refresh_lock_ttl_for(login.client.http_timeout())
+}
+
+fn refresh_lock_ttl_for(http_timeout: Duration) -> Duration {
+    (http_timeout * 2 + REFRESH_STORE_ALLOWANCE).max(REFRESH_LOCK_TTL)
+}
 
 /// How long a request waits for another instance's refresh before giving up with a 503: 10 s,
 /// enough for a holder's token request at the default back-channel timeout plus its store
@@ -254,11 +269,16 @@ pub(crate) const REFRESH_POLL: Duration = Duration::from_millis(50);
 /// the same rotating refresh token from two instances would make the provider refuse one with
 /// `invalid_grant`, or revoke the whole grant as a replay (RFC 9700 §4.14.2).
 async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, LoginError> {
+    // One deadline for the whole wait, the per-process queue included: the tenth request of
+    // this instance waits no longer than the first.
+    let deadline = tokio::time::Instant::now() + REFRESH_WAIT;
     let lock = refresh_lock(login, id);
-    let _guard = lock.lock().await;
+    let Ok(_guard) = tokio::time::timeout_at(deadline, lock.lock()).await else {
+        tracing::warn!("paved-auth: a refresh of this session did not finish in time");
+        return Err(LoginError::Store(StoreError::Unavailable.into()));
+    };
     let key = id.key();
     let store = login.sessions.store();
-    let deadline = tokio::time::Instant::now() + REFRESH_WAIT;
     loop {
         // Whoever held a lock before may have refreshed already: read the stored session again.
         let current = login
@@ -271,7 +291,7 @@ async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, Log
             return Ok(secret(&data.access_token));
         }
         let taken = store
-            .try_lock(&key, REFRESH_LOCK_TTL)
+            .try_lock(&key, refresh_lock_ttl(login))
             .await
             .map_err(|e| LoginError::Store(e.into()))?;
         if let Some(token) = taken {
@@ -284,10 +304,7 @@ async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, Log
             return result;
         }
         if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(
-                session = %key,
-                "paved-auth: another instance's refresh did not finish in time"
-            );
+            tracing::warn!("paved-auth: another instance's refresh did not finish in time");
             return Err(LoginError::Store(StoreError::Unavailable.into()));
         }
         tokio::time::sleep(REFRESH_POLL).await;
@@ -380,5 +397,29 @@ async fn refresh_locked(login: &LoginInner, id: &SessionId) -> Result<SecretStri
             stored_access_token(login, &latest)
         }
         Replaced::Missing => Err(LoginError::SessionEnded),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http_client::{DEFAULT_TIMEOUT, MAX_TIMEOUT};
+
+    /// A holder must not outlive its lock: the lock covers two back-channel exchanges and the
+    /// store calls whatever timeout the back channel is given.
+    #[test]
+    fn the_refresh_lock_outlives_a_slow_back_channel() {
+        assert_eq!(refresh_lock_ttl_for(DEFAULT_TIMEOUT), REFRESH_LOCK_TTL);
+        for timeout in [DEFAULT_TIMEOUT, Duration::from_secs(15), MAX_TIMEOUT] {
+            let ttl = refresh_lock_ttl_for(timeout);
+            assert!(
+                ttl >= timeout * 2 + REFRESH_STORE_ALLOWANCE,
+                "{timeout:?}: {ttl:?}"
+            );
+        }
+        assert_eq!(
+            refresh_lock_ttl_for(MAX_TIMEOUT),
+            MAX_TIMEOUT * 2 + REFRESH_STORE_ALLOWANCE
+        );
     }
 }

@@ -51,10 +51,20 @@
 //! - No Redis Cluster: the scripts touch the per-user index named inside a record, which
 //!   Cluster only allows within one hash slot. Use a single primary (with replicas or
 //!   Sentinel). Redis 7.0 or later (`EXPIREAT … GT`).
-//! - No global capacity: bound memory with Redis's `maxmemory` (with `volatile-ttl` or
-//!   `volatile-lru`, every key here has a TTL). The per-user limit
-//!   ([`DEFAULT_MAX_SESSIONS_PER_USER`]) is kept as in
+//! - No global capacity: bound memory with Redis's `maxmemory` and
+//!   `maxmemory-policy noeviction`, so that a full Redis refuses writes (logins answer 503)
+//!   instead of evicting: an evicted per-user index would make "log out everywhere" miss
+//!   sessions, and an evicted refresh lock would let two instances refresh. Keep login
+//!   throttle counters in another Redis or database, so guessing traffic cannot fill this
+//!   one. The per-user limit ([`DEFAULT_MAX_SESSIONS_PER_USER`]) is kept as in
 //!   [`MemoryStore`](super::MemoryStore).
+//! - Expiry times are absolute (`EXPIREAT`) from the application's clock: keep the
+//!   application's and Redis's clocks synchronised (NTP); an application clock far behind
+//!   Redis's would make new sessions expire at once.
+//! - With asynchronous replication, a logout acknowledged by the primary can be lost in a
+//!   failover to a replica that had not received it (the session comes back until it
+//!   expires); Redis's `WAIT` or a failover policy that prefers synchronised replicas is the
+//!   deployment's choice.
 //! - No TLS unless fred's `enable-rustls-ring` feature is added (and a `rediss://` URL used);
 //!   keep Redis on a private network or loopback otherwise.
 //! - Times above [`MAX_TIME`] (year 9999) are stored as [`MAX_TIME`]: Redis scripts compute in
@@ -123,12 +133,21 @@ pub const MAX_TIME: u64 = 253_402_300_799;
 const FORMAT: &str = "1";
 
 /// Shared by every script: when a record ends, from its `l`, `a` and `i` fields; `nil` when one
-/// of them is not a number (a corrupt record).
+/// of them is not a number (a corrupt record). `own_index` accepts a record's `u` field only if
+/// it names this namespace's index key (`<ns>u:` and 64 hex digits, where the record key is
+/// `<ns>s:` and 64 hex digits): a record altered in Redis cannot make a script touch a key of
+/// its choice, nor fail half-way on a key of another type after the record was deleted.
 const LUA_EXPIRY: &str = r"
 local function expiry(l, a, i)
   l = tonumber(l); a = tonumber(a); i = tonumber(i)
   if not (l and a and i) then return nil end
   return math.min(a, l + i)
+end
+local function own_index(record_key, u)
+  if type(u) ~= 'string' then return false end
+  local ns = string.sub(record_key, 1, #record_key - 66)
+  return #u == #ns + 66 and string.sub(u, 1, #ns + 2) == ns .. 'u:'
+    and string.match(string.sub(u, #ns + 3), '^[0-9a-f]+$') ~= nil
 end
 local now = tonumber(ARGV[1])
 ";
@@ -141,7 +160,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   local e = expiry(r[1], r[2], r[3])
   if not e or now < e then return 'EXISTS' end
   redis.call('DEL', KEYS[1])
-  if r[4] then redis.call('SREM', r[4], ARGV[2]) end
+  if own_index(KEYS[1], r[4]) then redis.call('SREM', r[4], ARGV[2]) end
 end
 local live = {}
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
@@ -190,7 +209,7 @@ local e = expiry(r[1], r[2], r[3])
 if not e then return -1 end
 if now >= e then
   redis.call('DEL', KEYS[1])
-  if r[4] then redis.call('SREM', r[4], ARGV[3]) end
+  if own_index(KEYS[1], r[4]) then redis.call('SREM', r[4], ARGV[3]) end
   return 0
 end
 local l = tonumber(ARGV[2])
@@ -210,7 +229,7 @@ local e = expiry(r[1], r[2], r[3])
 if not e then return 'CORRUPT' end
 if now >= e then
   redis.call('DEL', KEYS[1])
-  if r[4] then redis.call('SREM', r[4], ARGV[5]) end
+  if own_index(KEYS[1], r[4]) then redis.call('SREM', r[4], ARGV[5]) end
   return 'MISSING'
 end
 if r[5] ~= ARGV[2] or ARGV[3] == '' then return 'CONFLICT' end
@@ -222,7 +241,7 @@ return 'DONE'
 const LUA_REMOVE: &str = r"
 local u = redis.call('HGET', KEYS[1], 'u')
 local n = redis.call('DEL', KEYS[1])
-if u then redis.call('SREM', u, ARGV[2]) end
+if own_index(KEYS[1], u) then redis.call('SREM', u, ARGV[2]) end
 return n
 ";
 

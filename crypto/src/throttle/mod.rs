@@ -100,8 +100,11 @@ impl BackOff {
     /// per e-mail address), then 1 s doubling up to 15 minutes (Keycloak's brute-force
     /// detection: maximum wait 15 minutes), forgotten 12 hours after the last failure
     /// (Keycloak's failure reset time). At the cap an attacker gets 4 guesses an hour on one
-    /// account (96 a day), far below NIST SP 800-63B §5.2.2's ceiling of 100 consecutive
-    /// failures, while the owner waits at most 15 minutes.
+    /// account (96 a day) while the owner waits at most 15 minutes. This is a rate limit, not
+    /// NIST SP 800-63B §5.2.2's cap of 100 *consecutive* failures per account (after which a
+    /// step-up such as a CAPTCHA or a reset is required): an attacker who keeps guessing keeps
+    /// the counter alive and passes 100 failures after about a day. The step-up is the
+    /// application's; the failure count it needs is what this throttle keeps.
     pub const ACCOUNT: Self = Self {
         free_failures: 5,
         base_delay: Duration::from_secs(1),
@@ -109,9 +112,9 @@ impl BackOff {
         window: Duration::from_secs(12 * 60 * 60),
     };
 
-    /// Per client address (IPv4 address, or IPv6 /64): 100 free failures (NIST SP 800-63B
-    /// §5.2.2's ceiling for one account, here the budget for a whole address, so an office
-    /// or a carrier-grade NAT has room for many users' typos), then the same back-off as an
+    /// Per client address (IPv4 address, or IPv6 /64): 100 free failures (the number NIST
+    /// SP 800-63B §5.2.2 uses for one account, here the budget of a whole address, so an
+    /// office or a carrier-grade NAT has room for many users' typos), then the same back-off as an
     /// account, forgotten 1 hour after the last failure. This is what slows password spraying,
     /// where every account sees only a few failures.
     pub const IP: Self = Self {
@@ -398,12 +401,18 @@ impl LoginThrottle {
 const ACCOUNT_DOMAIN: &[u8] = b"paved-crypto/throttle/account/v1";
 const IP_DOMAIN: &[u8] = b"paved-crypto/throttle/ip/v1";
 
-/// The name as the user table compares it, or looser: trimmed, NFKC, lower-cased. Folding more
-/// than the table (`SQLite`'s `NOCASE` folds ASCII only) merges some distinct accounts'
-/// counters, which only throttles sooner; folding less would let `ALICE` and `alice` count
-/// separately against one account.
+/// The name as the user table compares it, or looser: trimmed, ASCII-lower-cased (all that
+/// `SQLite`'s `NOCASE` folds), then NFKC and full lower-casing. The ASCII step comes first:
+/// NFKC composes `j` + U+030C into `ǰ` but leaves `J` + U+030C apart, so two spellings one
+/// table row matches would otherwise count separately. Folding more than the table merges
+/// some distinct accounts' counters, which only throttles sooner.
 fn normalise_account(account: &str) -> String {
-    account.trim().nfkc().collect::<String>().to_lowercase()
+    account
+        .trim()
+        .to_ascii_lowercase()
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// An IPv4 address as is (an IPv4-mapped IPv6 address counts as its IPv4 address); an IPv6

@@ -155,7 +155,8 @@ impl RedisBackend {
             }
         };
         match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(wait)) => Ok(u64::try_from(wait).unwrap_or(0)),
+            // A negative answer is not one the script gives: refuse it rather than allow.
+            Ok(Ok(wait)) => u64::try_from(wait).map_err(|_| ThrottleError::Unavailable),
             Ok(Err(e)) => {
                 tracing::warn!(target: "paved_crypto::throttle", error = %e, "Redis refused a login throttle call");
                 Err(ThrottleError::Unavailable)
