@@ -281,12 +281,7 @@ async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, Log
     let store = login.sessions.store();
     loop {
         // Whoever held a lock before may have refreshed already: read the stored session again.
-        let current = login
-            .sessions
-            .load_id(id.clone())
-            .await?
-            .ok_or(LoginError::SessionEnded)?;
-        let data = SessionData::open(&login.data_sealer, current.data())?;
+        let (_, data) = load_session_data(login, id).await?;
         if !data.needs_refresh(login.client.now(), login.refresh_margin) {
             return Ok(secret(&data.access_token));
         }
@@ -311,15 +306,24 @@ async fn refresh(login: &LoginInner, id: &SessionId) -> Result<SecretString, Log
     }
 }
 
-/// The refresh itself, under both locks.
-async fn refresh_locked(login: &LoginInner, id: &SessionId) -> Result<SecretString, LoginError> {
-    // The lock's previous holder may have stored new tokens between our check and taking it.
+/// The stored session and its opened data; [`LoginError::SessionEnded`] when it is gone.
+async fn load_session_data(
+    login: &LoginInner,
+    id: &SessionId,
+) -> Result<(LoadedSession, SessionData), LoginError> {
     let current = login
         .sessions
         .load_id(id.clone())
         .await?
         .ok_or(LoginError::SessionEnded)?;
     let data = SessionData::open(&login.data_sealer, current.data())?;
+    Ok((current, data))
+}
+
+/// The refresh itself, under both locks.
+async fn refresh_locked(login: &LoginInner, id: &SessionId) -> Result<SecretString, LoginError> {
+    // The lock's previous holder may have stored new tokens between our check and taking it.
+    let (current, data) = load_session_data(login, id).await?;
     let now = login.client.now();
     if !data.needs_refresh(now, login.refresh_margin) {
         return Ok(secret(&data.access_token));
