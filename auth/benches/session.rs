@@ -37,20 +37,19 @@ fn ready<F: Future>(f: F) -> F::Output {
     }
 }
 
-fn bench_session(c: &mut Criterion) {
-    let sessions = Sessions::builder(MemoryStore::new(SESSIONS))
-        .build()
-        .unwrap();
-    // Realistic data size: sealed ID, access and refresh tokens.
-    let data = vec![0x5a_u8; 3 * 1024];
+/// Starts [`SESSIONS`] sessions holding `data`; the request headers of the middle one, with
+/// neighbouring cookies as a browser sends them.
+async fn fill(sessions: &Sessions, data: &[u8]) -> HeaderMap {
     let mut last = None;
     for i in 0..SESSIONS {
-        let started = ready(sessions.start(
-            &format!("https://idp.example user-{i}"),
-            Zeroizing::new(data.clone()),
-            None,
-        ))
-        .unwrap();
+        let started = sessions
+            .start(
+                &format!("https://idp.example user-{i}"),
+                Zeroizing::new(data.to_vec()),
+                None,
+            )
+            .await
+            .unwrap();
         if i == SESSIONS / 2 {
             last = Some(started.into_parts().0);
         }
@@ -62,7 +61,17 @@ fn bench_session(c: &mut Criterion) {
         id.expose_cookie_value()
     );
     headers.insert(COOKIE, HeaderValue::from_str(&cookie).unwrap());
-    assert!(ready(sessions.load(&headers)).unwrap().is_some());
+    assert!(sessions.load(&headers).await.unwrap().is_some());
+    headers
+}
+
+fn bench_session(c: &mut Criterion) {
+    let sessions = Sessions::builder(MemoryStore::new(SESSIONS))
+        .build()
+        .unwrap();
+    // Realistic data size: sealed ID, access and refresh tokens.
+    let data = vec![0x5a_u8; 3 * 1024];
+    let headers = ready(fill(&sessions, &data));
 
     let mut group = c.benchmark_group("session");
     group.bench_function("lookup_memory", |b| {
@@ -103,12 +112,7 @@ mod redis {
 
     use criterion::BenchmarkGroup;
     use criterion::measurement::WallTime;
-    use http::header::COOKIE;
-    use http::{HeaderMap, HeaderValue};
     use paved_auth::session::{RedisSessionStore, Sessions};
-    use zeroize::Zeroizing;
-
-    use super::SESSIONS;
 
     /// A `redis-server` on a free loopback port, killed when dropped.
     struct Server {
@@ -176,27 +180,7 @@ mod redis {
             .block_on(RedisSessionStore::builder(url).pool_size(1).connect())
             .unwrap();
         let sessions = Sessions::builder(store.clone()).build().unwrap();
-        let mut last = None;
-        for i in 0..SESSIONS {
-            let started = rt
-                .block_on(sessions.start(
-                    &format!("https://idp.example user-{i}"),
-                    Zeroizing::new(data.to_vec()),
-                    None,
-                ))
-                .unwrap();
-            if i == SESSIONS / 2 {
-                last = Some(started.into_parts().0);
-            }
-        }
-        let id = last.unwrap();
-        let mut headers = HeaderMap::new();
-        let cookie = format!(
-            "theme=dark; __Host-session={}; lang=en",
-            id.expose_cookie_value()
-        );
-        headers.insert(COOKIE, HeaderValue::from_str(&cookie).unwrap());
-        assert!(rt.block_on(sessions.load(&headers)).unwrap().is_some());
+        let headers = rt.block_on(super::fill(&sessions, data));
         group.bench_function("lookup_redis", |b| {
             b.iter(|| {
                 let loaded = rt.block_on(sessions.load(black_box(&headers))).unwrap();
