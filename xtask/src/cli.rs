@@ -32,6 +32,8 @@ pub(crate) enum Command {
     Sbom,
     /// The paved-road Semgrep rules against their fixtures and over the workspace.
     Semgrep,
+    /// Checkov and the Kubernetes schemas over the deployment example.
+    Checkov,
     /// Print usage.
     Help,
 }
@@ -66,7 +68,7 @@ pub(crate) const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test                      everything CI runs: fmt, clippy, semgrep, tests, e2e, docs, cargo-deny, fuzz smoke
+  test                      everything CI runs: fmt, clippy, semgrep, checkov, tests, e2e, docs, cargo-deny, fuzz smoke
   demo                      start the local identity provider and the example apps over https
   deny                      supply-chain gate (offline advisories, licenses, bans, sources)
   fuzz [TARGET] [--seconds N]
@@ -74,6 +76,7 @@ commands:
   bench [ARGS...]           run the criterion benchmarks (ARGS go to the bench harness)
   sbom                      write a CycloneDX SBOM per library crate under target/sbom/
   semgrep                   the paved-road Semgrep rules (examples/ci-gates) on their fixtures and the workspace
+  checkov                   Checkov and the Kubernetes schemas over the deployment example (examples/deploy)
   help                      this text";
 
 /// Parses the arguments after `cargo xtask`.
@@ -97,6 +100,7 @@ where
         "deny" => no_args(Command::Deny, &rest),
         "sbom" => no_args(Command::Sbom, &rest),
         "semgrep" => no_args(Command::Semgrep, &rest),
+        "checkov" => no_args(Command::Checkov, &rest),
         "help" | "-h" | "--help" => Ok(Command::Help),
         "bench" => Ok(Command::Bench { args: rest }),
         "fuzz" => parse_fuzz(rest),
@@ -140,6 +144,7 @@ mod tests {
         assert_eq!(parse(["deny"]), Ok(Command::Deny));
         assert_eq!(parse(["sbom"]), Ok(Command::Sbom));
         assert_eq!(parse(["semgrep"]), Ok(Command::Semgrep));
+        assert_eq!(parse(["checkov"]), Ok(Command::Checkov));
         assert_eq!(
             parse(["sbom", "x"]),
             Err(UsageError::UnexpectedArgument("x".into()))

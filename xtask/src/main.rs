@@ -9,9 +9,11 @@
 //! It downloads no prebuilt binaries and no toolchains: every tool is built from a registry
 //! package at a pinned version.
 
+mod checkov;
 mod cli;
 mod controls;
 mod demo;
+mod pyvenv;
 mod runner;
 mod semgrep;
 mod tasks;
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Deny => tasks::deny(&ctx),
         Command::Sbom => tasks::sbom(&ctx),
         Command::Semgrep => semgrep::check(&ctx),
+        Command::Checkov => checkov::check(&ctx),
         Command::Fuzz { target, seconds } => tasks::fuzz_command(&ctx, target.as_deref(), seconds),
         Command::Bench { args } => tasks::bench(&ctx, &args),
     };

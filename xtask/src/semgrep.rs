@@ -1,10 +1,9 @@
 //! The `semgrep` stage: the paved-road rules of `examples/ci-gates` checked against their
 //! fixtures, then run over the whole workspace, which must pass its own rules.
 //!
-//! Semgrep comes from `PyPI`, pinned with hashes by `examples/ci-gates/semgrep/requirements.lock`,
-//! installed with `pip install --require-hashes --no-deps --only-binary :all:` into a virtualenv
-//! outside the clone (`$XDG_CACHE_HOME/paved/` or `~/.cache/paved/`), named after the lock's
-//! content so a changed lock installs afresh. It runs offline: local rule files only, no
+//! Semgrep comes from `PyPI`, pinned with hashes by `examples/ci-gates/semgrep/requirements.lock`
+//! and installed by [`pyvenv`](crate::pyvenv) into a virtualenv outside the clone, named after
+//! the lock's content so a changed lock installs afresh. It runs offline: local rule files only, no
 //! metrics, no version check (without `SEMGREP_ENABLE_VERSION_CHECK=0` a machine without
 //! network waits minutes for the check to time out).
 
@@ -13,7 +12,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::runner::{self, Ctx, Failure};
+use crate::pyvenv::{self, describe, read};
+use crate::runner::{Ctx, Failure};
 
 /// The rules a team copies.
 const RULES: &str = "examples/ci-gates/semgrep/paved.yml";
@@ -26,9 +26,6 @@ const RULE_PREFIX: &str = "paved.";
 /// The annotation in `bad.rs` that says the next line must be reported (Semgrep's own test
 /// convention).
 const RULEID_MARK: &str = "ruleid:";
-/// Written into the virtualenv once the install has been verified; a folder without it is a
-/// half-finished install and is made again.
-const INSTALLED_MARK: &str = ".paved-installed";
 
 /// What the workspace scan leaves out, and why. Everything else (the paved crates, the
 /// examples, xtask, the fuzz workspace) is scanned. Semgrep's built-in ignore list also skips
@@ -267,119 +264,14 @@ fn offline_env(venv: &Path) -> Vec<(&'static str, PathBuf)> {
 
 /// Makes sure the pinned Semgrep is installed in its virtualenv and returns it.
 fn ensure(ctx: &Ctx) -> Result<Semgrep, Failure> {
-    let lock_path = ctx.root.join(LOCK);
-    let lock = read(&lock_path)?;
-    let version = locked_version(&lock, "semgrep")
-        .ok_or_else(|| Failure::new(format!("{LOCK} does not pin `semgrep==<version>`")))?;
-    let venv = cache_dir()?.join(venv_name(version, &lock));
-    if venv.join(INSTALLED_MARK).is_file() {
-        return Ok(Semgrep { venv });
-    }
-    let python = runner::output({
-        let mut c = Command::new("python3");
-        c.arg("--version");
-        c
-    });
-    let Some(python) = python else {
-        return Err(Failure::new(
-            "`python3` is not installed: the semgrep stage installs Semgrep from PyPI into a \
-             virtualenv (Debian: `apt-get install python3 python3-venv`)",
-        ));
+    let tool = pyvenv::Pinned {
+        package: "semgrep",
+        lock: LOCK,
     };
-    println!(
-        "semgrep {version} is not installed for this lock; installing it with {python} into {} \
-         (once per machine and lock)",
-        venv.display()
-    );
-    if venv.exists() {
-        fs::remove_dir_all(&venv).map_err(|e| {
-            Failure::new(format!(
-                "cannot remove the unfinished install {}: {e}",
-                venv.display()
-            ))
-        })?;
-    }
-    runner::run(Command::new("python3").arg("-m").arg("venv").arg(&venv)).map_err(|e| {
-        Failure::new(format!(
-            "creating the virtualenv failed ({e}): the `venv` module and `ensurepip` are needed \
-             (Debian: `apt-get install python3-venv`)"
-        ))
+    let venv = pyvenv::ensure(ctx, tool, |venv| {
+        pyvenv::verify_version(&venv.bin("semgrep"), &offline_env(&venv.dir), &venv.version)
     })?;
-    let pip = venv.join("bin/pip");
-    runner::run(
-        Command::new(&pip)
-            .args([
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--progress-bar",
-                "off",
-                "--require-hashes",
-                "--no-deps",
-                "--only-binary",
-                ":all:",
-                "-r",
-            ])
-            .arg(&lock_path),
-    )
-    .map_err(|e| Failure::new(format!("installing {LOCK} failed: {e}")))?;
-    // `--no-deps` trusts the lock to be complete; `pip check` proves it.
-    runner::run(Command::new(&pip).args(["check", "--disable-pip-version-check"]))
-        .map_err(|e| Failure::new(format!("{LOCK} is incomplete: {e}")))?;
-    let reported = runner::output({
-        let mut c = Command::new(venv.join("bin/semgrep"));
-        c.arg("--version").envs(offline_env(&venv));
-        c
-    });
-    if reported.as_deref() != Some(version) {
-        return Err(Failure::new(format!(
-            "installed semgrep {version}, but `semgrep --version` reports {}",
-            reported.as_deref().unwrap_or("nothing")
-        )));
-    }
-    fs::write(venv.join(INSTALLED_MARK), lock.as_bytes())
-        .map_err(|e| Failure::new(format!("cannot write into {}: {e}", venv.display())))?;
-    Ok(Semgrep { venv })
-}
-
-/// `$XDG_CACHE_HOME/paved`, else `$HOME/.cache/paved`: outside the clone, kept between runs.
-fn cache_dir() -> Result<PathBuf, Failure> {
-    cache_dir_from(
-        std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from),
-        std::env::var_os("HOME").map(PathBuf::from),
-    )
-}
-
-fn cache_dir_from(xdg: Option<PathBuf>, home: Option<PathBuf>) -> Result<PathBuf, Failure> {
-    // The XDG base directory spec: a relative value is invalid and must be ignored.
-    match (xdg.filter(|p| p.is_absolute()), home) {
-        (Some(xdg), _) => Ok(xdg.join("paved")),
-        (None, Some(home)) if home.is_absolute() => Ok(home.join(".cache").join("paved")),
-        _ => Err(Failure::new(
-            "neither XDG_CACHE_HOME nor HOME is set to an absolute path: nowhere to keep the \
-             Semgrep virtualenv",
-        )),
-    }
-}
-
-/// `semgrep-<version>-<16 hex digits of the lock's FNV-1a hash>`. The hash only names the
-/// cache folder; the integrity of what is installed comes from pip's `--require-hashes`.
-fn venv_name(version: &str, lock: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in lock.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("semgrep-{version}-{hash:016x}")
-}
-
-/// The version `name==<version>` pins in a pip requirements file.
-fn locked_version<'a>(lock: &'a str, name: &str) -> Option<&'a str> {
-    lock.lines().find_map(|line| {
-        let spec = line.trim().trim_end_matches('\\').trim();
-        let (pkg, version) = spec.split_once("==")?;
-        (pkg.trim().eq_ignore_ascii_case(name)).then(|| version.trim())
-    })
+    Ok(Semgrep { venv: venv.dir })
 }
 
 /// The `id:` of every rule in the rules file, in order. (A line scan: xtask parses no YAML.)
@@ -651,21 +543,6 @@ fn nosemgrep_problem(line: &str, rule_ids: &[String]) -> Option<String> {
     None
 }
 
-/// The command line, for the log.
-fn describe(cmd: &Command) -> String {
-    let mut s = cmd.get_program().to_string_lossy().into_owned();
-    for arg in cmd.get_args() {
-        s.push(' ');
-        s.push_str(&arg.to_string_lossy());
-    }
-    s
-}
-
-fn read(path: &Path) -> Result<String, Failure> {
-    fs::read_to_string(path)
-        .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -906,61 +783,19 @@ fn f() {
     }
 
     #[test]
-    fn the_semgrep_version_comes_from_the_lock() {
-        let lock = "annotated-types==0.8.0 \\\n    --hash=sha256:13b2\nsemgrep==1.181.0 \\\n    --hash=sha256:05d7\n";
-        assert_eq!(locked_version(lock, "semgrep"), Some("1.181.0"));
-        assert_eq!(locked_version(lock, "annotated-types"), Some("0.8.0"));
-        assert_eq!(locked_version(lock, "rich"), None);
-    }
-
-    #[test]
     fn the_real_lock_pins_every_package_with_hashes() {
         let ctx = Ctx::from_env();
         let lock = read(&ctx.root.join(LOCK)).unwrap();
-        let version = locked_version(&lock, "semgrep").unwrap();
+        let version = pyvenv::locked_version(&lock, "semgrep").unwrap();
         assert_eq!(version.split('.').count(), 3, "{version}");
-        let pins = lock.lines().filter(|l| l.contains("==")).count();
-        let packages: Vec<&str> = lock
-            .lines()
-            .filter(|l| !l.starts_with([' ', '#']) && !l.is_empty())
-            .collect();
-        assert_eq!(pins, packages.len(), "every requirement is an exact pin");
+        let pins = pyvenv::hash_pinned(&lock).unwrap();
         assert!(pins > 10, "semgrep's dependencies are locked too");
-        assert!(
-            !lock.contains("--find-links") && !lock.contains("--index-url"),
-            "no machine-specific package source in the lock"
-        );
-        // Every pin is followed by at least one hash line.
-        let mut lines = lock.lines().peekable();
-        while let Some(line) = lines.next() {
-            if line.contains("==") {
-                let next = lines.peek().copied().unwrap_or_default();
-                assert!(next.trim().starts_with("--hash=sha256:"), "{line}");
-            }
-        }
         // The CI snippet a team copies runs the same version.
         let ci = read(&ctx.root.join("examples/ci-gates/ci/github-actions.yml")).unwrap();
         assert!(
             ci.contains(&format!("semgrep=={version}")),
             "ci snippet pins another version"
         );
-    }
-
-    #[test]
-    fn the_venv_is_named_after_the_version_and_the_lock_content() {
-        let a = venv_name("1.181.0", "semgrep==1.181.0\n");
-        assert!(a.starts_with("semgrep-1.181.0-"), "{a}");
-        assert_eq!(a, venv_name("1.181.0", "semgrep==1.181.0\n"));
-        assert_ne!(a, venv_name("1.181.0", "semgrep==1.181.0\n# changed\n"));
-    }
-
-    #[test]
-    fn the_cache_is_under_xdg_cache_home_or_home() {
-        let xdg = cache_dir_from(Some("/x/cache".into()), Some("/home/u".into())).unwrap();
-        assert_eq!(xdg, Path::new("/x/cache/paved"));
-        let home = cache_dir_from(Some("relative".into()), Some("/home/u".into())).unwrap();
-        assert_eq!(home, Path::new("/home/u/.cache/paved"));
-        assert!(cache_dir_from(None, None).is_err());
     }
 
     #[test]

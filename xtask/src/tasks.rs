@@ -4,6 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::checkov;
 use crate::cli::SMOKE_FUZZ_SECONDS;
 use crate::controls;
 use crate::demo;
@@ -26,6 +27,10 @@ pub(crate) const TEST_STAGES: &[Stage] = &[
     Stage {
         name: "semgrep",
         run: semgrep::check,
+    },
+    Stage {
+        name: "checkov",
+        run: checkov::check,
     },
     Stage {
         name: "tests",
@@ -342,6 +347,7 @@ mod tests {
                 "fmt",
                 "clippy",
                 "semgrep",
+                "checkov",
                 "tests",
                 "e2e",
                 "doctests",
