@@ -111,20 +111,30 @@ async fn sign_in(client: &Client, origin: &str) -> TestResult {
         .await?
         .click()
         .await?;
-    // Consent ("Authorize"), unless the provider already has the grant.
-    for _ in 0..2 {
+    // Then the consent page ("Authorize", unless the provider already has the grant) or the
+    // app. Polled until one of them is there: right after the click the login page may still
+    // be the one shown, and an element found on it goes stale when the next page loads.
+    let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+    loop {
         let url = client.current_url().await?;
-        if url.as_str().starts_with(origin) {
+        if url.as_str().starts_with(origin) && client.find(Locator::Css("#user-name")).await.is_ok()
+        {
             break;
         }
-        if let Ok(button) = client
-            .wait()
-            .at_most(STEP_TIMEOUT)
-            .for_element(Locator::Css("button[type=submit]"))
+        if client
+            .find(Locator::Css("input[name=prompt][value=consent]"))
             .await
+            .is_ok()
         {
-            button.click().await?;
+            // A stale button (the page moved on meanwhile) is simply looked up again.
+            if let Ok(button) = client.find(Locator::Css("button[type=submit]")).await {
+                let _ = button.click().await;
+            }
         }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("the login did not come back to the app: {url}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let name = text_of(client, "#user-name").await?;
     if name != "Alice Liddell" {

@@ -39,6 +39,7 @@
 //! | `PAVED_API_AUDIENCE` | required: this API's identifier, one of the token's `aud` values (the resource indicator the client asks for) |
 //! | `PAVED_API_JWKS_URL` | optional: the key set; without it, the `jwks_uri` of the issuer's OpenID discovery document, fetched once at startup |
 //! | `PAVED_API_DEV_LOOPBACK` | `1`: a local provider over plain `http`, loopback hosts only; `0` or unset: `https` only |
+//! | `PAVED_API_TLS_TERMINATES_IN_FRONT` | `1`: every request reached a TLS-terminating proxy first (an ingress), so every answer carries HSTS; `0` or unset: HSTS only on requests the server itself sees over https |
 //! | `PAVED_API_CA_FILE` | optional: a PEM file of extra root certificates for the provider's https (a private PKI, the demo's local CA); the Mozilla roots stay trusted |
 //! | `PAVED_API_ADDR` | the listening address (default `127.0.0.1:8081`) |
 //! | `PAVED_API_LOG` | the log level (default `info`; `debug` shows why a token was refused) |
@@ -93,6 +94,8 @@ pub struct ApiConfig {
     pub dev_loopback: bool,
     /// Extra trust anchors (PEM) for the provider's certificate, next to the Mozilla roots.
     pub root_certificates_pem: Option<Vec<u8>>,
+    /// Every request came through a TLS-terminating proxy: HSTS on every answer.
+    pub tls_terminates_in_front: bool,
 }
 
 impl ApiConfig {
@@ -121,6 +124,11 @@ impl ApiConfig {
             Some("1") => true,
             Some(_) => return Err(Error::InvalidVar("PAVED_API_DEV_LOOPBACK")),
         };
+        let tls_terminates_in_front = match var("PAVED_API_TLS_TERMINATES_IN_FRONT").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(_) => return Err(Error::InvalidVar("PAVED_API_TLS_TERMINATES_IN_FRONT")),
+        };
         let root_certificates_pem = match var("PAVED_API_CA_FILE") {
             None => None,
             Some(path) => Some(std::fs::read(&path).map_err(|e| {
@@ -134,6 +142,7 @@ impl ApiConfig {
             jwks_url: var("PAVED_API_JWKS_URL"),
             dev_loopback,
             root_certificates_pem,
+            tls_terminates_in_front,
         })
     }
 }
@@ -202,6 +211,11 @@ pub async fn app(config: &ApiConfig) -> Result<Router, Error> {
         .build()
         .map_err(Error::Auth)?;
     let write = RequireScopeLayer::new([WRITE_SCOPE]).map_err(Error::Auth)?;
+    let headers = if config.tls_terminates_in_front {
+        SecurityHeadersLayer::api().tls_terminates_in_front()
+    } else {
+        SecurityHeadersLayer::api()
+    };
     let items = Router::new()
         .route("/items", get(list_items).post(create_item.layer(write)))
         .route_layer(RequireBearerLayer::<NoCustomClaims>::new(validator))
@@ -214,11 +228,7 @@ pub async fn app(config: &ApiConfig) -> Result<Router, Error> {
             error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(
-            SecurityHeadersLayer::api()
-                .build()
-                .map_err(Error::Headers)?,
-        ))
+        .layer(headers.build().map_err(Error::Headers)?))
 }
 
 /// The `jwks_uri` of the issuer's OpenID discovery document, checked like a login client

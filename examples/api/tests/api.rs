@@ -99,6 +99,7 @@ impl Idp {
             jwks_url: Some(format!("{}/jwks", self.issuer)),
             dev_loopback: true,
             root_certificates_pem: None,
+            tls_terminates_in_front: false,
         }
     }
 
@@ -207,6 +208,47 @@ async fn healthz_is_200_json_without_a_token_with_the_api_security_headers() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json(), json!({"status": "ok"}));
     assert_api_headers(&answer.headers);
+}
+
+/// Behind a TLS-terminating ingress the server sees plain http: HSTS only when told so.
+#[tokio::test]
+async fn hsts_is_sent_behind_a_tls_terminating_proxy_only_when_configured() {
+    let idp = Idp::start().await;
+    let healthz = || Request::get("/healthz").body(Body::empty()).unwrap();
+    let plain = app(&idp.config()).await.unwrap();
+    let answer = send(&plain, healthz()).await;
+    assert!(!answer.headers.contains_key("strict-transport-security"));
+    let behind = app(&ApiConfig {
+        tls_terminates_in_front: true,
+        ..idp.config()
+    })
+    .await
+    .unwrap();
+    let answer = send(&behind, healthz()).await;
+    assert!(
+        answer.headers["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    let config = ApiConfig::from_lookup(|name| match name {
+        "PAVED_API_ISSUER" => Some("https://idp.example".to_owned()),
+        "PAVED_API_AUDIENCE" => Some(AUDIENCE.to_owned()),
+        "PAVED_API_TLS_TERMINATES_IN_FRONT" => Some("1".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    assert!(config.tls_terminates_in_front);
+    let invalid = ApiConfig::from_lookup(|name| match name {
+        "PAVED_API_ISSUER" => Some("https://idp.example".to_owned()),
+        "PAVED_API_AUDIENCE" => Some(AUDIENCE.to_owned()),
+        "PAVED_API_TLS_TERMINATES_IN_FRONT" => Some("yes".to_owned()),
+        _ => None,
+    });
+    assert!(matches!(
+        invalid,
+        Err(Error::InvalidVar("PAVED_API_TLS_TERMINATES_IN_FRONT"))
+    ));
 }
 
 #[tokio::test]
@@ -470,6 +512,7 @@ async fn dev_loopback_refuses_a_provider_that_is_not_on_loopback() {
             jwks_url: Some(url.to_owned()),
             dev_loopback: true,
             root_certificates_pem: None,
+            tls_terminates_in_front: false,
         };
         let err = app(&config).await.unwrap_err();
         assert!(
@@ -505,6 +548,7 @@ fn config_from_lookup_requires_issuer_and_audience_and_reads_dev_loopback() {
             jwks_url: None,
             dev_loopback: false,
             root_certificates_pem: None,
+            tls_terminates_in_front: false,
         }
     );
     let config = ApiConfig::from_lookup(vars(&[

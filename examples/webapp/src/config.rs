@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::Path;
 
-use paved_secrets::SecretString;
+use paved_secrets::{KeyRing, SecretSource, SecretString};
 use url::{Host, Url};
 
 use crate::Error;
@@ -18,6 +18,8 @@ pub struct WebappConfig {
     pub(crate) api_url: String,
     pub(crate) root_certificates_pem: Option<Vec<u8>>,
     pub(crate) dev_loopback: bool,
+    pub(crate) redis_url: Option<SecretString>,
+    pub(crate) keys: Option<KeyRing>,
 }
 
 impl fmt::Debug for WebappConfig {
@@ -33,6 +35,8 @@ impl fmt::Debug for WebappConfig {
             .field("api_url", &self.api_url)
             .field("root_certificates", &self.root_certificates_pem.is_some())
             .field("dev_loopback", &self.dev_loopback)
+            .field("redis", &self.redis_url.is_some())
+            .field("key_ring", &self.keys.is_some())
             .finish()
     }
 }
@@ -55,7 +59,27 @@ impl WebappConfig {
             api_url: api_url.into(),
             root_certificates_pem: None,
             dev_loopback: false,
+            redis_url: None,
+            keys: None,
         }
+    }
+
+    /// Keeps sessions in Redis at `url` (`redis://…`) instead of this process's memory: every
+    /// instance behind the load balancer then sees every session, a logout ends it everywhere,
+    /// and one instance at a time refreshes a session's tokens. Give every instance the same
+    /// [`key_ring`](Self::key_ring) too: sessions are sealed with it.
+    #[must_use]
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(SecretString::from(url.into()));
+        self
+    }
+
+    /// The keys that seal the login's cookies and session data. Without one, a key made at
+    /// start: sessions then end with the process and cannot move between instances.
+    #[must_use]
+    pub fn key_ring(mut self, keys: KeyRing) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     /// A confidential client: the secret is sent to the token endpoint with HTTP Basic
@@ -149,6 +173,18 @@ impl WebappConfig {
         }
         if let Some(path) = var("PAVED_WEBAPP_CA_FILE") {
             config = config.root_certificates_pem(std::fs::read(path).map_err(Error::CaFile)?);
+        }
+        if let Some(path) = var("PAVED_WEBAPP_KEYRING_FILE") {
+            let source = SecretSource::file(path)
+                .map_err(|_| Error::InvalidVar("PAVED_WEBAPP_KEYRING_FILE"))?;
+            config = config.key_ring(KeyRing::load(&source).map_err(Error::Keys)?);
+        }
+        // A URL with a password in it is a secret: read it from a file then.
+        if let Some(path) = var("PAVED_WEBAPP_REDIS_URL_FILE") {
+            config.redis_url =
+                Some(SecretString::from_file(Path::new(&path)).map_err(Error::RedisUrl)?);
+        } else if let Some(url) = var("PAVED_WEBAPP_REDIS_URL") {
+            config = config.redis_url(url);
         }
         Ok(config)
     }

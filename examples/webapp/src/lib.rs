@@ -26,6 +26,7 @@
 //! |---|---|---|
 //! | `GET /` | nothing | signed out: a sign-in link; signed in: the name, "Call the API", "Sign out" |
 //! | `GET /account` | a session | name, subject and issuer |
+//! | `GET /healthz` | nothing | `200 ok` (for probes: touches neither the provider, the API nor the store) |
 //! | `POST /call-api` | a session, same origin | `GET {api_url}/items` with the access token: status and JSON |
 //! | `GET /login`, `GET /callback`, `POST /logout` | — | [`OidcLogin`]'s endpoints |
 //! | anything else | — | 404 page |
@@ -48,6 +49,9 @@
 //! | `PAVED_WEBAPP_PUBLIC_ORIGIN` | required: where browsers reach the app, `scheme://host[:port]`; the redirect URI is this plus `/callback`, the post-logout redirect URI this plus `/` |
 //! | `PAVED_WEBAPP_API_URL` | required: the base URL of `example-api` |
 //! | `PAVED_WEBAPP_CA_FILE` | optional: PEM root certificates trusted for the provider's and the API's https next to the Mozilla roots (a private PKI, the demo's local CA) |
+//! | `PAVED_WEBAPP_KEYRING_FILE` | optional: a key ring file (paved-secrets format, mode `0600` or a Kubernetes secret volume) sealing cookies and sessions; required for several instances; without it a key made at start |
+//! | `PAVED_WEBAPP_REDIS_URL` | optional: keep sessions in Redis (`redis://…`, no password in it) so that several instances share them, logout, and token refresh; without it sessions live in this process |
+//! | `PAVED_WEBAPP_REDIS_URL_FILE` | optional, instead of the previous one: a file (mode `0600` or a Kubernetes secret volume) holding the Redis URL, for a URL with credentials |
 //! | `PAVED_WEBAPP_DEV_LOOPBACK` | `1`: the provider and the API may be plain `http`, loopback hosts only; `0` or unset: `https` only |
 //! | `PAVED_WEBAPP_ADDR` | the listening address (default `127.0.0.1:8443`) |
 //! | `PAVED_WEBAPP_LOG` | the log level (default `info`) |
@@ -57,9 +61,11 @@
 //! `http` public origin is accepted only on loopback with `PAVED_WEBAPP_DEV_LOOPBACK=1`, and
 //! then gets the `dev()` header preset (no HSTS, requests for other hosts refused).
 //!
-//! Sessions live in memory and are sealed with a key generated at start: a restart signs
-//! everyone out. With several instances, use a shared session store and a key ring loaded
-//! from a secret.
+//! By default sessions live in memory and are sealed with a key generated at start: a restart
+//! signs everyone out. Several instances share sessions with `PAVED_WEBAPP_REDIS_URL` and the
+//! same `PAVED_WEBAPP_KEYRING_FILE` (a Redis that is away makes the pages that need a session
+//! answer 503, never "signed out"). `GET /healthz` answers without touching the provider, the
+//! API or the session store, for liveness and readiness probes.
 #![forbid(unsafe_code)]
 
 mod config;
@@ -75,7 +81,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use paved_auth::http_client::HttpClient;
 use paved_auth::oidc::{ClientAuth, LoginError, OidcClient, OidcError, OidcLogin, Session};
-use paved_auth::session::{MemoryStore, SessionError, Sessions};
+use paved_auth::session::{MemoryStore, RedisSessionStore, SessionError, Sessions};
 use paved_headers::csp::ContentSecurityPolicy;
 use paved_headers::{CspNonce, SecurityHeadersLayer, no_store};
 use paved_secrets::{ExposeSecret as _, KeyRing, SecretString};
@@ -91,6 +97,8 @@ pub const API_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest API answer read; the list of items is far smaller (example-api keeps at most
 /// 1000 names of at most 200 characters), and a larger one is not buffered.
 pub const MAX_API_BODY_BYTES: usize = 512 * 1024;
+/// The key prefix of this app's sessions in a shared Redis.
+pub const REDIS_NAMESPACE: &str = "paved:webapp:session:";
 
 /// Why the app could not start. No variant holds secret material.
 #[derive(Debug)]
@@ -105,6 +113,8 @@ pub enum Error {
     ApiUrl,
     /// The client secret file could not be read or failed its checks.
     ClientSecret(paved_secrets::Error),
+    /// The Redis URL file could not be read or failed its checks.
+    RedisUrl(paved_secrets::Error),
     /// The API's CA certificate file could not be read.
     CaFile(std::io::Error),
     /// The HTTP client for the API could not be built (e.g. an invalid CA certificate).
@@ -129,6 +139,7 @@ impl fmt::Display for Error {
                  with no credentials, query or fragment",
             ),
             Self::ClientSecret(e) => write!(f, "the client secret: {e}"),
+            Self::RedisUrl(e) => write!(f, "the Redis URL file: {e}"),
             Self::CaFile(e) => write!(f, "the CA certificate file: {e}"),
             Self::ApiClient(e) => write!(f, "the API client: {e}"),
             Self::Oidc(e) => write!(f, "login: {e}"),
@@ -194,10 +205,22 @@ pub async fn app(config: &WebappConfig) -> Result<Router, Error> {
         client = client.http_client(http);
     }
     let client = client.discover().await.map_err(Error::Oidc)?;
-    let sessions = Sessions::builder(MemoryStore::default())
-        .build()
-        .map_err(Error::Session)?;
-    let keys = KeyRing::generate().map_err(Error::Keys)?;
+    let sessions = match &config.redis_url {
+        Some(url) => Sessions::builder(
+            RedisSessionStore::builder(url.expose_secret())
+                .namespace(REDIS_NAMESPACE)
+                .connect()
+                .await
+                .map_err(Error::Session)?,
+        ),
+        None => Sessions::builder(MemoryStore::default()),
+    }
+    .build()
+    .map_err(Error::Session)?;
+    let keys = match &config.keys {
+        Some(keys) => keys.clone(),
+        None => KeyRing::generate().map_err(Error::Keys)?,
+    };
     let login = OidcLogin::builder(client, sessions, &keys)
         .public_origin(&config.public_origin)
         .post_logout_redirect_uri(format!("{}/", config.public_origin))
@@ -233,6 +256,7 @@ pub async fn app(config: &WebappConfig) -> Result<Router, Error> {
         .route_layer(login.require_login());
     Ok(Router::new()
         .route("/", get(home))
+        .route("/healthz", get(|| async { "ok" }))
         .merge(signed_in)
         .fallback(|| async { templates::not_found() })
         .layer(login.layer())

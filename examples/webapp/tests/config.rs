@@ -63,6 +63,45 @@ fn reads_every_variable() {
     assert!(debug.contains("root_certificates: true"), "{debug}");
 }
 
+/// Several instances: the key ring comes from a file (never generated per process) and the
+/// sessions from Redis; a key ring file that is not one is an error at start, not a fallback.
+#[test]
+fn reads_the_shared_key_ring_and_the_redis_url() {
+    use paved_secrets::ExposeSecret as _;
+    let keys = paved_secrets::KeyRing::generate().unwrap();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(keys.to_text().expose_secret().as_bytes())
+        .unwrap();
+    let map = vars(&[
+        ("PAVED_WEBAPP_KEYRING_FILE", file.path().to_str().unwrap()),
+        ("PAVED_WEBAPP_REDIS_URL", "redis://redis.internal:6379"),
+    ]);
+    let debug = format!("{:?}", load(&map).unwrap());
+    assert!(debug.contains("redis: true"), "{debug}");
+    assert!(debug.contains("key_ring: true"), "{debug}");
+    assert!(!debug.contains(keys.primary().id().as_str()), "{debug}");
+
+    // A URL with credentials comes from a file, and never shows in Debug.
+    let mut url_file = tempfile::NamedTempFile::new().unwrap();
+    url_file
+        .write_all(b"redis://webapp:hunter2hunter2@redis.internal:6379\n")
+        .unwrap();
+    let map = vars(&[(
+        "PAVED_WEBAPP_REDIS_URL_FILE",
+        url_file.path().to_str().unwrap(),
+    )]);
+    let debug = format!("{:?}", load(&map).unwrap());
+    assert!(debug.contains("redis: true"), "{debug}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    let map = vars(&[("PAVED_WEBAPP_REDIS_URL_FILE", "/nonexistent/redis-url")]);
+    assert!(matches!(load(&map), Err(Error::RedisUrl(_))));
+
+    let mut bad = tempfile::NamedTempFile::new().unwrap();
+    bad.write_all(b"not a key ring\n").unwrap();
+    let map = vars(&[("PAVED_WEBAPP_KEYRING_FILE", bad.path().to_str().unwrap())]);
+    assert!(matches!(load(&map), Err(Error::Keys(_))));
+}
+
 #[test]
 fn a_missing_or_empty_required_variable_is_named() {
     for name in [

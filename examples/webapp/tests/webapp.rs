@@ -516,6 +516,19 @@ async fn unknown_paths_are_404_with_the_security_headers() {
     assert!(answer.headers.contains_key("strict-transport-security"));
 }
 
+/// The probe endpoint answers without a session and without calling the provider or the
+/// API, with the same headers as every page.
+#[tokio::test]
+async fn healthz_answers_without_a_session_with_the_security_headers() {
+    let idp = Idp::start().await;
+    let app = app(&config(&idp, "http://127.0.0.1:9")).await.unwrap();
+    let answer = send(&app, get_page("/healthz", &Jar::default())).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body, "ok");
+    assert_eq!(answer.header("x-content-type-options"), "nosniff");
+    assert!(answer.headers.contains_key("strict-transport-security"));
+}
+
 #[tokio::test]
 async fn a_login_shows_the_escaped_name_and_the_api_call_sends_the_bearer() {
     let idp = Idp::start().await;
