@@ -3,7 +3,7 @@
 //! against the Kubernetes JSON schemas.
 //!
 //! Both tools come from `PyPI`, pinned with hashes by `examples/deploy/checkov/requirements.lock`
-//! and installed by [`pyvenv`](crate::pyvenv). Checkov runs offline: no platform API key, no
+//! and installed by [`pyvenv`](crate::pyvenv::ensure). Checkov runs offline: no platform API key, no
 //! guideline download (`--skip-download`), no mapping fetch (`BC_SKIP_MAPPING`), no package
 //! scan, no update check. The stage fails on any failed check, on a file Checkov could not
 //! parse, and on any skip that does not say why; `kubernetes-validate --strict` then checks

@@ -2,7 +2,7 @@
 //! fixtures, then run over the whole workspace, which must pass its own rules.
 //!
 //! Semgrep comes from `PyPI`, pinned with hashes by `examples/ci-gates/semgrep/requirements.lock`
-//! and installed by [`pyvenv`](crate::pyvenv) into a virtualenv outside the clone, named after
+//! and installed by [`pyvenv`](crate::pyvenv::ensure) into a virtualenv outside the clone, named after
 //! the lock's content so a changed lock installs afresh. It runs offline: local rule files only, no
 //! metrics, no version check (without `SEMGREP_ENABLE_VERSION_CHECK=0` a machine without
 //! network waits minutes for the check to time out).
