@@ -266,9 +266,34 @@ fn is_kubernetes_secret_volume(
     };
     canon_data.parent() == Some(canon_dir)
         && canon_file.parent() == Some(canon_data.as_path())
-        && [canon_dir, canon_data.as_path(), canon_file]
+        && volume_dir_trusted(canon_dir, &[path, &data])
+        && [canon_data.as_path(), canon_file]
             .iter()
             .all(|p| written_by_trusted_user(p))
+}
+
+/// The volume directory itself: written by a trusted user and writable by nobody else — or
+/// what the kubelet actually mounts, a root-owned tmpfs with mode 1777 (`drwxrwxrwt`). There
+/// the sticky bit keeps every user but the owner of an entry from removing or renaming it
+/// (`unlink(2)`, `rename(2)`): if the two links this layout rests on, the key's and `..data`,
+/// belong to root or to this process's user, nobody else can have planted or swapped them.
+#[cfg(unix)]
+fn volume_dir_trusted(dir: &Path, links: &[&Path]) -> bool {
+    use std::os::unix::fs::MetadataExt;
+
+    const STICKY: u32 = 0o1000;
+    if written_by_trusted_user(dir) {
+        return true;
+    }
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return false;
+    };
+    let euid = rustix::process::geteuid().as_raw();
+    meta.uid() == 0
+        && meta.mode() & STICKY != 0
+        && links.iter().all(|link| {
+            std::fs::symlink_metadata(link).is_ok_and(|m| m.uid() == 0 || m.uid() == euid)
+        })
 }
 
 /// The kubelet (root) writes secret volumes. The relaxed mode rule applies only when the

@@ -173,6 +173,30 @@ fn se_04_kubernetes_secret_volume_is_recognised() {
     assert_eq!(source.load_string().unwrap().expose_secret(), "k8s-secret");
 }
 
+/// The kubelet mounts a secret volume as a tmpfs whose root is `drwxrwxrwt root`: world-
+/// writable with the sticky bit. That real layout is recognised; a link in it that belongs to
+/// another user (planted before the kubelet wrote its own) is not.
+#[test]
+fn se_04_kubelet_sticky_tmpfs_volume_is_recognised() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let root = tempfile::tempdir().unwrap();
+    let path = kubernetes_volume(root.path(), "api-token", b"k8s-secret", 0o440);
+    let volume = path.parent().unwrap().to_path_buf();
+    fs::set_permissions(&volume, fs::Permissions::from_mode(0o1777)).unwrap();
+    assert_eq!(
+        SecretString::from_file(&path).unwrap().expose_secret(),
+        "k8s-secret"
+    );
+    // `..data` owned by another user: in a sticky directory that user could have swapped it.
+    // Changing a link's owner needs root, which the test environment has.
+    if std::os::unix::fs::lchown(volume.join("..data"), Some(65_534), Some(65_534)).is_ok() {
+        assert!(matches!(
+            failure(SecretString::from_file(&path)),
+            LoadFailure::Permissions { mode: 0o440 }
+        ));
+    }
+}
+
 #[test]
 fn se_04_kubernetes_layout_only_when_written_by_a_trusted_user() {
     use std::os::unix::fs::PermissionsExt as _;
