@@ -17,9 +17,10 @@
 //!   a strict CSP with a fresh nonce per response, which the home page's one inline script
 //!   carries; HSTS (the public origin is https, so every request is); cross-origin request
 //!   protection, which answers 403 to a cross-site `POST` before it reaches a handler.
-//! - `POST /call-api`: a server-side call with `Authorization: Bearer` over a client that
-//!   follows no redirects, times out, caps the answer and, unless in development mode, speaks
-//!   only https. A failure is a generic 502 page; the reason goes to `tracing`.
+//! - `POST /call-api`: a server-side call with `Authorization: Bearer` over the same hardened
+//!   back channel ([`HttpClient`]) the login uses with the provider: no redirects followed,
+//!   a timeout, a body cap, a JSON content type, https only outside development mode. A
+//!   failure is a generic 502 page; the reason goes to `tracing`.
 //! - Every text from the request, the provider or the API is HTML-escaped ([`escape`]).
 //!
 //! | route | needs | answer |
@@ -76,10 +77,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use paved_auth::http_client::HttpClient;
+use paved_auth::http_client::{FetchError, HttpClient, require_json};
 use paved_auth::oidc::{ClientAuth, LoginError, OidcClient, OidcError, OidcLogin, Session};
 use paved_auth::session::{MemoryStore, RedisSessionStore, SessionError, Sessions};
 use paved_headers::csp::ContentSecurityPolicy;
@@ -92,11 +93,12 @@ pub use templates::escape;
 /// The scopes requested: the ID token's (`openid profile`) and the API's.
 pub const SCOPES: [&str; 4] = ["openid", "profile", "items:read", "items:write"];
 /// How long the API call may take, connection included: a stuck API costs a user a few
-/// seconds, not a request slot forever (ASVS 5.0 V15.2.2).
-pub const API_TIMEOUT: Duration = Duration::from_secs(5);
+/// seconds, not a request slot forever (ASVS 5.0 V15.2.2). paved-auth's back-channel default.
+pub const API_TIMEOUT: Duration = paved_auth::http_client::DEFAULT_TIMEOUT;
 /// The largest API answer read; the list of items is far smaller (example-api keeps at most
-/// 1000 names of at most 200 characters), and a larger one is not buffered.
-pub const MAX_API_BODY_BYTES: usize = 512 * 1024;
+/// 1000 names of at most 200 characters), and a larger one is not buffered. paved-auth's
+/// back-channel default.
+pub const MAX_API_BODY_BYTES: usize = paved_auth::http_client::DEFAULT_MAX_BODY;
 /// The key prefix of this app's sessions in a shared Redis.
 pub const REDIS_NAMESPACE: &str = "paved:webapp:session:";
 
@@ -117,8 +119,8 @@ pub enum Error {
     RedisUrl(paved_secrets::Error),
     /// The API's CA certificate file could not be read.
     CaFile(std::io::Error),
-    /// The HTTP client for the API could not be built (e.g. an invalid CA certificate).
-    ApiClient(reqwest::Error),
+    /// The back-channel client could not be built (e.g. a CA file that holds no certificate).
+    HttpClient(paved_auth::jwt::ConfigError),
     /// Discovery failed, or the login configuration was refused.
     Oidc(OidcError),
     /// The session manager could not be configured.
@@ -141,7 +143,7 @@ impl fmt::Display for Error {
             Self::ClientSecret(e) => write!(f, "the client secret: {e}"),
             Self::RedisUrl(e) => write!(f, "the Redis URL file: {e}"),
             Self::CaFile(e) => write!(f, "the CA certificate file: {e}"),
-            Self::ApiClient(e) => write!(f, "the API client: {e}"),
+            Self::HttpClient(e) => write!(f, "the back-channel client: {e}"),
             Self::Oidc(e) => write!(f, "login: {e}"),
             Self::Session(e) => write!(f, "sessions: {e}"),
             Self::Keys(e) => write!(f, "the session key: {e}"),
@@ -156,7 +158,7 @@ impl std::error::Error for Error {}
 #[derive(Clone)]
 struct App {
     login: OidcLogin,
-    api: reqwest::Client,
+    http: HttpClient,
     items_url: url::Url,
 }
 
@@ -164,26 +166,25 @@ struct App {
 ///
 /// # Errors
 ///
-/// [`Error::ApiUrl`] or [`Error::ApiClient`] for the API settings; [`Error::Oidc`] if
+/// [`Error::ApiUrl`] or [`Error::HttpClient`] for the API settings; [`Error::Oidc`] if
 /// discovery fails or the public origin is refused; [`Error::Keys`], [`Error::Session`] or
 /// [`Error::Headers`] if the rest cannot be set up.
 pub async fn app(config: &WebappConfig) -> Result<Router, Error> {
     let items_url = config::items_url(&config.api_url, config.dev_loopback)?;
-    let mut api = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(API_TIMEOUT)
-        .https_only(!config.dev_loopback);
-    if config.dev_loopback {
-        // A proxy from the environment (`HTTP_PROXY`) would receive the bearer token in clear
-        // on a plain-http loopback call; paved-auth's dev back channel ignores proxies too.
-        api = api.no_proxy();
+    // One hardened back channel for the provider and the API: https only (loopback http in
+    // development mode, which also ignores proxies), no redirects followed (one would carry the
+    // bearer token elsewhere), a timeout on the whole exchange, a body cap.
+    let mut http = if config.dev_loopback {
+        HttpClient::dev_loopback()
+    } else {
+        HttpClient::new()
     }
+    .map_err(Error::HttpClient)?;
     if let Some(pem) = &config.root_certificates_pem {
-        for certificate in reqwest::Certificate::from_pem_bundle(pem).map_err(Error::ApiClient)? {
-            api = api.add_root_certificate(certificate);
-        }
+        http = http
+            .add_root_certificates_pem(pem)
+            .map_err(Error::HttpClient)?;
     }
-    let api = api.build().map_err(Error::ApiClient)?;
 
     let auth = match &config.client_secret {
         Some(secret) => ClientAuth::client_secret_basic(SecretString::from(secret.expose_secret())),
@@ -193,18 +194,11 @@ pub async fn app(config: &WebappConfig) -> Result<Router, Error> {
     if config.dev_loopback {
         client = client.dev_loopback();
     }
-    if let Some(pem) = &config.root_certificates_pem {
-        let http = if config.dev_loopback {
-            HttpClient::dev_loopback()
-        } else {
-            HttpClient::new()
-        };
-        let http = http
-            .and_then(|h| h.add_root_certificates_pem(pem))
-            .map_err(|e| Error::Oidc(e.into()))?;
-        client = client.http_client(http);
-    }
-    let client = client.discover().await.map_err(Error::Oidc)?;
+    let client = client
+        .http_client(http.clone())
+        .discover()
+        .await
+        .map_err(Error::Oidc)?;
     let sessions = match &config.redis_url {
         Some(url) => Sessions::builder(
             RedisSessionStore::builder(url.expose_secret())
@@ -264,7 +258,7 @@ pub async fn app(config: &WebappConfig) -> Result<Router, Error> {
         .layer(headers)
         .with_state(App {
             login,
-            api,
+            http,
             items_url,
         }))
 }
@@ -308,47 +302,43 @@ async fn call_api(State(app): State<App>, session: Session) -> Response {
     }
 }
 
-/// `GET {api_url}/items` with the access token; the status and the body, which must be empty
-/// or JSON. A redirect is a failure: following it would send the token elsewhere.
+/// `GET {api_url}/items` with the access token over the back channel; the status and the body,
+/// which must be JSON (or empty). A redirect is refused by the client: following it would send
+/// the token elsewhere.
 async fn get_items(app: &App, token: &SecretString) -> Result<(StatusCode, String), ApiFailure> {
-    let mut response = app
-        .api
-        .get(app.items_url.clone())
-        .bearer_auth(token.expose_secret()) // marked sensitive: never in reqwest's logs
-        .header("accept", "application/json")
-        .send()
-        .await
-        .map_err(ApiFailure::Transport)?;
-    let status = response.status();
-    if status.is_redirection() {
-        return Err(ApiFailure::Answer("a redirect"));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(ApiFailure::Transport)? {
-        if body.len() + chunk.len() > MAX_API_BODY_BYTES {
-            return Err(ApiFailure::Answer("a body over the limit"));
+    let request = axum::http::Request::get(app.items_url.as_str())
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", token.expose_secret()),
+        )
+        .header(header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|_| ApiFailure::Request)?;
+    let response = app.http.send(request).await.map_err(ApiFailure::Fetch)?;
+    if !response.body().is_empty() {
+        require_json(&response).map_err(ApiFailure::Fetch)?;
+        if serde_json::from_slice::<serde::de::IgnoredAny>(response.body()).is_err() {
+            return Err(ApiFailure::Answer("a body that is not JSON"));
         }
-        body.extend_from_slice(&chunk);
     }
-    if !body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
-        return Err(ApiFailure::Answer("a body that is not JSON"));
-    }
-    let body =
-        String::from_utf8(body).map_err(|_| ApiFailure::Answer("a body that is not UTF-8"))?;
+    let status = response.status();
+    let body = String::from_utf8(response.into_body())
+        .map_err(|_| ApiFailure::Answer("a body that is not UTF-8"))?;
     Ok((status, body))
 }
 
-/// Why an API call failed (logged; the page is generic). reqwest's errors name the URL, never
-/// the request headers.
+/// Why an API call failed (logged; the page is generic). Neither names the token.
 enum ApiFailure {
-    Transport(reqwest::Error),
+    Request,
+    Fetch(FetchError),
     Answer(&'static str),
 }
 
 impl fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Transport(e) => write!(f, "{e}"),
+            Self::Request => f.write_str("the request could not be built"),
+            Self::Fetch(e) => write!(f, "{e}"),
             Self::Answer(what) => write!(f, "the API answered with {what}"),
         }
     }
